@@ -1,0 +1,56 @@
+"""Helpers shared by the benchmark scripts: size parsing, test clips, the model check, one-line failures."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run from a checkout without `pip install -e .`
+    sys.path.insert(0, str(REPO))
+
+
+def fail(prog: str, message: str, code: int = 2) -> None:
+    """Prints `prog: error: message` as one line on stderr and exits non-zero."""
+    print(f"{prog}: error: {' '.join(str(message).split())}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'WxH' -> (W, H); both positive and even (libx264 with yuv420p needs even sizes)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"size must look like 320x180, got '{text}'") from None
+    if w <= 0 or h <= 0 or w % 2 or h % 2:
+        raise ValueError(f"size must be positive and even in both directions, got '{text}'")
+    return w, h
+
+
+def check_model(name: str) -> Path:
+    """The weights path of `name`, or a GenvidError saying it is missing and where it was looked for."""
+    from genvid.errors import GenvidError
+    from genvid.models.registry import resolve, weights_dirs
+
+    try:
+        return resolve(name)[0]
+    except GenvidError as e:
+        where = ", ".join(str(d) for d in weights_dirs())
+        raise GenvidError(f"model '{name}' is not available ({e}); looked in: {where}; "
+                          "put <name>.safetensors and <name>.json in weights/ or a folder on $GENVID_WEIGHTS") from None
+
+
+def make_clip(path: Path, width: int, height: int, frames: int, rate: int = 30) -> Path:
+    """A moving, textured testsrc2 clip of exactly `frames` frames, libx264 yuv420p, with the bundled ffmpeg."""
+    from genvid.io.ffmpeg import ffmpeg_exe
+
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-f", "lavfi",
+           "-i", f"testsrc2=size={width}x{height}:rate={rate}", "-frames:v", str(frames),
+           "-c:v", "libx264", "-crf", "12", "-pix_fmt", "yuv420p", str(path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+    if done.returncode != 0:
+        from genvid.errors import GenvidError
+
+        lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+        raise GenvidError(f"making the test clip failed: {lines[-1] if lines else 'ffmpeg failed'}")
+    return path

@@ -1,0 +1,144 @@
+"""Throughput of `genvid.enhance()` against the model alone, on the same frames, in one run.
+
+(a) model-only fps: the clip's frames, already decoded into a list of numpy arrays, run through the
+    same Streamer path that enhance() uses (per-frame tensor conversion, encode, windowed decode,
+    conversion back to numpy), with no decoding, encoding or muxing;
+(b) end-to-end fps: the whole `genvid.enhance(clip, out.mp4, quiet=True)` call, probe and model
+    load included, on a testsrc2/libx264 clip of those same frames.
+
+Both are warmed up once, then timed in --rounds rounds in alternating order; the best of each is kept
+so that background load affects both alike.  Target: end-to-end / model-only >= 0.9.
+
+    .venv/bin/python benchmarks/speed.py [--model sr-x4] [--device auto] [--size 320x180] [--frames 30] [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import check_model, fail, make_clip, parse_size  # noqa: E402
+
+PROG = "speed.py"
+TARGET = 0.9
+
+
+def model_only_seconds(net, dev, dtype, frames) -> float:
+    """Wall time of Streamer.run over in-memory frames, every output frame materialised as numpy."""
+    from genvid.enhance.stream import Streamer
+
+    start = time.perf_counter()
+    streamer = Streamer(net, dev, dtype)
+    count = sum(1 for _ in streamer.run(frames))
+    seconds = time.perf_counter() - start
+    if count != len(frames):
+        raise RuntimeError(f"Streamer gave {count} frames for {len(frames)}")
+    return seconds
+
+
+def end_to_end_seconds(clip: Path, out: Path, model: str, device: str, precision: str) -> float:
+    """Wall time of the whole enhance() call."""
+    import genvid
+
+    start = time.perf_counter()
+    genvid.enhance(clip, out, model, device=device, precision=precision, overwrite=True, quiet=True)
+    return time.perf_counter() - start
+
+
+def measure(a) -> dict:
+    import torch
+
+    from genvid.enhance.api import pick_device, pick_precision
+    from genvid.enhance.window import WindowModel
+    from genvid.io.decode import read_frames
+    from genvid.models.registry import gflops_per_frame, load_model
+
+    width, height = a.size
+    check_model(a.model)
+    dev = pick_device(a.device)
+    dtype = pick_precision(a.precision, dev)
+    with tempfile.TemporaryDirectory(prefix="genvid-speed-") as tmp:
+        tmp = Path(tmp)
+        clip = make_clip(tmp / "in.mp4", width, height, a.frames)
+        warm_clip = make_clip(tmp / "warm.mp4", width, height, min(a.frames, 5))
+        frames = read_frames(clip)  # exactly the frames enhance() decodes from the clip (8-bit source)
+        if len(frames) != a.frames:
+            raise RuntimeError(f"the test clip decoded to {len(frames)} frames, expected {a.frames}")
+        net = WindowModel(load_model(a.model, dev))
+
+        # warm-up: allocator, kernels, ffmpeg start-up, the weights file in the page cache
+        model_only_seconds(net, dev, dtype, frames[:min(a.frames, 5)])
+        end_to_end_seconds(warm_clip, tmp / "warm-out.mp4", a.model, a.device, a.precision)
+
+        model_s, e2e_s = [], []
+        for r in range(a.rounds):  # alternate the order so a drifting background load hits both
+            for kind in ("model", "e2e") if r % 2 == 0 else ("e2e", "model"):
+                if kind == "model":
+                    model_s.append(model_only_seconds(net, dev, dtype, frames))
+                else:
+                    e2e_s.append(end_to_end_seconds(clip, tmp / "out.mp4", a.model, a.device, a.precision))
+        del net
+        if dev.type == "cuda":
+            torch.cuda.empty_cache()
+
+    gflops = gflops_per_frame(load_model(a.model, "cpu"), height, width)
+    model_fps, e2e_fps = a.frames / min(model_s), a.frames / min(e2e_s)
+    return {
+        "model": a.model, "device": str(dev), "precision": str(dtype).replace("torch.", "") if dtype else "fp32",
+        "size": f"{width}x{height}", "frames": a.frames, "rounds": a.rounds, "torch_threads": torch.get_num_threads(),
+        "model_only_fps": round(model_fps, 3), "end_to_end_fps": round(e2e_fps, 3),
+        "ratio": round(e2e_fps / model_fps, 4), "target": TARGET, "meets_target": e2e_fps / model_fps >= TARGET,
+        "gflops_per_frame": round(gflops, 3),
+        "model_only_gflops_per_s": round(gflops * model_fps, 2), "end_to_end_gflops_per_s": round(gflops * e2e_fps, 2),
+        "model_only_seconds": [round(s, 3) for s in model_s], "end_to_end_seconds": [round(s, 3) for s in e2e_s],
+    }
+
+
+def report(r: dict) -> str:
+    return "\n".join([
+        f"model {r['model']} on {r['device']} ({r['precision']}, {r['torch_threads']} threads), "
+        f"{r['frames']} frames of {r['size']}, best of {r['rounds']} rounds",
+        f"model-only fps : {r['model_only_fps']:.3f}   (rounds, s: {r['model_only_seconds']})",
+        f"end-to-end fps : {r['end_to_end_fps']:.3f}   (rounds, s: {r['end_to_end_seconds']})",
+        f"ratio e2e/model: {r['ratio']:.3f}   (target >= {r['target']}: {'met' if r['meets_target'] else 'NOT met'})",
+        f"GFLOPs / input frame at {r['size']}: {r['gflops_per_frame']:.3f}",
+        f"achieved GFLOP/s: model-only {r['model_only_gflops_per_s']:.2f}, end-to-end {r['end_to_end_gflops_per_s']:.2f}",
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog=PROG, description="end-to-end enhance() fps vs model-only fps (Streamer on in-memory frames)")
+    p.add_argument("--model", default="sr-x4", help="model name or .safetensors path (default sr-x4)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default auto)")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
+                   help="as `genvid enhance --precision` (default auto: fp16 on GPU, fp32 on CPU)")
+    p.add_argument("--size", default="320x180", help="input size WxH, even (default 320x180)")
+    p.add_argument("--frames", type=int, default=30, help="frames in the clip (default 30)")
+    p.add_argument("--rounds", type=int, default=2, help="timed rounds per path, best kept (default 2)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    a = p.parse_args(argv)
+    try:
+        a.size = parse_size(a.size)
+    except ValueError as e:
+        p.error(str(e))
+    if a.frames < 1 or a.rounds < 1:
+        p.error("--frames and --rounds must be at least 1")
+
+    from genvid.errors import GenvidError
+
+    try:
+        result = measure(a)
+    except GenvidError as e:
+        fail(PROG, e)
+    except RuntimeError as e:  # e.g. CUDA out of memory
+        fail(PROG, str(e).splitlines()[0] if str(e) else type(e).__name__, 1)
+    print(json.dumps(result) if a.json else report(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""genvid: generative video toolkit (super-resolution, restoration, denoising, synthesis)."""
+from .enhance.api import enhance
+from .errors import GenvidError
+from .models.registry import list_models, load_model
+
+__version__ = "0.1.0"
+__all__ = ["GenvidError", "enhance", "list_models", "load_model", "__version__"]

@@ -1,0 +1,32 @@
+"""The `genvid` command: enhance, train, eval, models.  User errors print one line and exit 2."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import GenvidError
+from . import commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="genvid", description="Generative video: enhance, train, evaluate.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for register in commands.REGISTER:
+        register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except GenvidError as e:
+        print(f"genvid {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"genvid {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Decoding frames in a background thread into a bounded queue: memory does not grow with length.
+
+Video files go through ffmpeg as raw RGB (rgb24, or rgb48le for sources deeper than 8 bits, so no
+8-bit step), with `-fps_mode passthrough` so that no frame is dropped or duplicated.  Folders of frames
+are read with Pillow in natural order.  A decode that ends early (truncated or corrupt input) raises.
+"""
+from __future__ import annotations
+
+import queue
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import GenvidError
+from .ffmpeg import ffmpeg_exe, last_error_line
+from .image_folder import read_image
+from .probe import VideoInfo, probe
+
+_END = object()
+
+
+class FrameReader:
+    """Iterates (H, W, 3) uint8 frames (uint16 when `high_bit_depth` and the source is deeper than 8 bits).
+
+    Use as a context manager or call `close()`; iteration raises GenvidError if the source is damaged.
+    """
+
+    def __init__(self, source: str | Path | VideoInfo, queue_size: int = 8, high_bit_depth: bool = True,
+                 max_frames: int | None = None):
+        self.info = source if isinstance(source, VideoInfo) else probe(source)
+        self.dtype = np.uint16 if high_bit_depth and self.info.bit_depth > 8 else np.uint8
+        self.max_frames = max_frames
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._stop = threading.Event()
+        self._proc: subprocess.Popen | None = None
+        self.frames_read = 0
+        self._thread = threading.Thread(target=self._run, name="genvid-decode", daemon=True)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            if self.info.is_image_folder:
+                self._read_folder()
+            else:
+                self._read_video()
+        except GenvidError as e:
+            self._put(e)
+        except Exception as e:  # surfaced to the consumer, never lost in the thread
+            self._put(GenvidError(f"decoding {self.info.path} failed: {e}"))
+        self._put(_END)
+
+    def _read_folder(self) -> None:
+        folder = Path(self.info.path)
+        for name in self.info.frame_names[:self.max_frames]:
+            frame = read_image(folder / name)
+            if frame.shape[:2] != (self.info.height, self.info.width):
+                raise GenvidError(f"frame {folder / name} is {frame.shape[1]}x{frame.shape[0]}, the first frame is "
+                                  f"{self.info.width}x{self.info.height}; all frames of a folder must have one size")
+            if frame.dtype != self.dtype:
+                frame = (frame >> 8).astype(np.uint8) if self.dtype == np.uint8 else frame.astype(np.uint16) * 257
+            if not self._put(frame):
+                return
+
+    def _read_video(self) -> None:
+        w, h = self.info.width, self.info.height
+        pix = "rgb48le" if self.dtype == np.uint16 else "rgb24"
+        frame_bytes = w * h * 3 * np.dtype(self.dtype).itemsize
+        with tempfile.TemporaryFile() as err:
+            cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", self.info.path, "-map", "0:V:0",
+                   "-fps_mode", "passthrough", "-sws_flags", "bicubic+accurate_rnd+full_chroma_int",
+                   "-f", "rawvideo", "-pix_fmt", pix, "pipe:1"]
+            self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, bufsize=frame_bytes)
+            limit = self.max_frames if self.max_frames is not None else -1
+            while limit < 0 or self.frames_read < limit:
+                buf = bytearray(frame_bytes)  # a fresh, writable buffer per frame: no copy after the read
+                if _read_into(self._proc.stdout, buf) < frame_bytes:
+                    break
+                frame = np.frombuffer(buf, dtype="<u2" if pix == "rgb48le" else np.uint8).reshape(h, w, 3)
+                if not self._put(frame.astype(self.dtype, copy=False)):
+                    break
+                self.frames_read += 1
+            stopped_early = self._stop.is_set() or (self.max_frames is not None and self.frames_read >= self.max_frames)
+            self._proc.stdout.close()
+            if stopped_early:
+                self._proc.kill()
+            code = self._proc.wait()
+            if stopped_early:
+                return
+            err.seek(0)
+            message = err.read().decode("utf-8", "replace")
+        if code != 0:
+            raise GenvidError(f"cannot decode {self.info.path}: {last_error_line(message)}")
+        if self.frames_read != self.info.frame_count:
+            raise GenvidError(f"{self.info.path} is truncated or corrupt: decoded {self.frames_read} of "
+                              f"{self.info.frame_count} frames; repair or re-export the file")
+
+    def __iter__(self):
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._proc and self._proc.poll() is None:
+            self._proc.kill()
+        self._thread.join(timeout=10)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _read_into(stream, buf: bytearray) -> int:
+    view, got = memoryview(buf), 0
+    while got < len(buf):
+        n = stream.readinto(view[got:])
+        if not n:
+            break
+        got += n
+    return got
+
+
+def read_frames(path: str | Path, max_frames: int | None = None) -> list[np.ndarray]:
+    """All frames (or the first `max_frames`) of a short clip, as a list."""
+    with FrameReader(path, high_bit_depth=False, max_frames=max_frames) as reader:
+        return list(reader)

@@ -1,0 +1,172 @@
+"""What a video (or a folder of frames) holds, from the bundled ffmpeg alone (it has no ffprobe).
+
+Stream details come from `ffmpeg -i`'s header; the frame count and the exact frame rate come from
+demuxing the video stream without decoding it (`-c copy -f framecrc`): one line per packet with its
+duration in the stream's time base, so 1001 ticks of 1/30000 s give exactly 30000/1001 fps.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from ..errors import GenvidError
+from .ffmpeg import last_error_line, run_ffmpeg
+from .image_folder import list_frames, read_image
+
+NTSC_BASES = (24, 30, 48, 60, 120, 240)
+
+
+@dataclass
+class VideoInfo:
+    path: str
+    width: int
+    height: int
+    frame_count: int
+    fps: Fraction
+    duration: float | None = None
+    codec: str = ""
+    pix_fmt: str = "rgb24"
+    bit_depth: int = 8
+    rotation: int = 0
+    color_range: str | None = None
+    color_space: str | None = None
+    color_primaries: str | None = None
+    color_transfer: str | None = None
+    variable_frame_rate: bool = False
+    audio: list[str] = field(default_factory=list)  # codec names, one per stream
+    subtitles: list[str] = field(default_factory=list)
+    is_image_folder: bool = False
+    frame_names: list[str] = field(default_factory=list)  # image folders only
+
+    def as_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["fps"] = f"{self.fps.numerator}/{self.fps.denominator}"
+        d.pop("frame_names")
+        return d
+
+
+_STREAM = re.compile(r"Stream #0:(\d+)(?:\[\w+\])?(?:\(\w+\))?: (Video|Audio|Subtitle|Data|Attachment): (.*)")
+
+
+def _bit_depth(pix_fmt: str) -> int:
+    m = re.search(r"(\d+)(le|be)$", pix_fmt)
+    if m:
+        n = int(m.group(1))
+        return 16 if pix_fmt.startswith(("rgb48", "rgba64", "bgr48", "bgra64")) else n
+    return 16 if pix_fmt.startswith("gray16") else 8
+
+
+def _parse_colour(inside: str) -> dict:
+    """'tv, bt709, progressive' or 'tv, bt2020nc/bt2020/smpte2084' -> range, space, primaries, transfer."""
+    out = {}
+    for token in [t.strip() for t in inside.split(",")]:
+        if token in ("tv", "pc"):
+            out["color_range"] = token
+        elif "/" in token:
+            out["color_space"], out["color_primaries"], out["color_transfer"] = token.split("/")[:3]
+        elif re.match(r"^(bt|smpte|fcc|gbr|ycgco|iec|arib|linear|log|gamma|chroma)", token):
+            out["color_space"] = out["color_primaries"] = out["color_transfer"] = token
+    return out
+
+
+def _snap_fps(value: float) -> Fraction:
+    for base in NTSC_BASES:
+        if abs(value - base * 1000 / 1001) < 0.005:
+            return Fraction(base * 1000, 1001)
+    return Fraction(value).limit_denominator(1001)
+
+
+def _packets(path: str) -> tuple[int, Fraction | None, bool]:
+    """(packet count, exact frame rate or None, variable?) of the first video stream."""
+    r = run_ffmpeg(["-v", "warning", "-i", path, "-map", "0:V:0", "-c", "copy", "-f", "framecrc", "-"])
+    if r.returncode != 0:
+        raise GenvidError(f"cannot read {path}: {last_error_line(r.stderr)}")
+    tb, durations, last_flags = None, [], 0
+    for line in r.stdout.splitlines():
+        if line.startswith("#tb 0:"):
+            num, den = line.split(":", 1)[1].strip().split("/")
+            tb = Fraction(int(num), int(den))
+        elif line and not line.startswith("#"):
+            fields = [f.strip() for f in line.split(",")]
+            durations.append(int(fields[3]))
+            last_flags = next((int(f[2:], 16) for f in fields[6:] if f.startswith("F=")), 0)
+    # the index lists more samples than the file holds (ffmpeg says "partial file" but exits 0), the file
+    # ends inside an element, or the last packet was cut short (flagged corrupt): counting what is there
+    # would silently lose frames
+    if re.search(r"partial file|File ended prematurely", r.stderr) or last_flags & 0x2:
+        raise GenvidError(f"{path} is truncated or corrupt: its data ends before its last video frame "
+                          f"({len(durations)} packets readable); repair or re-export the file")
+    if not durations or tb is None:
+        return len(durations), None, False
+    common, _ = Counter(durations).most_common(1)[0]
+    steady = [d for d in durations[:-1] if d > 0]
+    vfr = len(set(steady)) > 1 and (max(steady) - min(steady)) * tb > Fraction(1, 1000)
+    return len(durations), (1 / (common * tb) if common > 0 else None), vfr
+
+
+def probe(path: str | Path) -> VideoInfo:
+    """Width, height, exact frame count and rate, pixel format, colour tags, audio and subtitle streams."""
+    path = Path(path)
+    if not path.exists():
+        raise GenvidError(f"input not found: {path}; check the path")
+    if path.is_dir():
+        return _probe_folder(path)
+    r = run_ffmpeg(["-i", str(path)])
+    streams = [m.groups() for m in map(_STREAM.search, r.stderr.splitlines()) if m]
+    if not streams:
+        why = last_error_line(r.stderr)
+        damaged = re.search(r"moov atom not found|\w* ?atom truncated|error reading header", r.stderr)
+        if (damaged or "Input #0" in r.stderr) and "misdetection possible" not in r.stderr:
+            # a container ffmpeg recognises, but its header or index (an MP4's moov) is cut off or missing
+            reason = damaged.group(0).strip() if damaged else "no streams in its header"
+            raise GenvidError(f"cannot read {path}: the file is truncated or corrupt ({reason}); "
+                              f"repair or re-export the file")
+        hint = "not a video file ffmpeg can read" if "Invalid data" in why or "moov" in why else why
+        raise GenvidError(f"cannot read {path}: {hint}; give a video file or a folder of frames")
+    video = [s for s in streams if s[1] == "Video" and "attached pic" not in s[2]]
+    if not video:
+        raise GenvidError(f"{path} has no video stream; give a file with video")
+    desc = video[0][2]
+    m = re.search(r"(\d{2,5})x(\d{2,5})", desc)
+    if not m:
+        raise GenvidError(f"cannot read the frame size of {path}")
+    width, height = int(m.group(1)), int(m.group(2))
+    parts = desc.split(", ")
+    codec = parts[0].split(" ")[0]
+    fmt = re.search(r"^(?:[^,(]|\([^)]*\))*,\s*([a-z0-9_]+)(?:\(([^)]*)\))?", desc)
+    pix_fmt = fmt.group(1) if fmt else "unknown"
+    colour = _parse_colour(fmt.group(2) or "") if fmt else {}
+    rot = re.search(r"rotation of (-?[\d.]+) degrees", r.stderr)
+    rotation = int(round(float(rot.group(1)))) % 360 if rot else 0
+    if rotation in (90, 270):  # ffmpeg rotates frames upright on decode
+        width, height = height, width
+    dur = re.search(r"Duration: (\d+):(\d+):([\d.]+)", r.stderr)
+    duration = int(dur.group(1)) * 3600 + int(dur.group(2)) * 60 + float(dur.group(3)) if dur else None
+    count, exact, vfr = _packets(str(path))
+    if count == 0:
+        raise GenvidError(f"{path} has no video frames; the file is empty or truncated")
+    header_fps = re.search(r"([\d.]+) fps", desc) or re.search(r"([\d.]+) tbr", desc)
+    fps = exact
+    if header_fps and (fps is None or fps.denominator > 1001 or abs(float(fps) - float(header_fps.group(1))) > 0.02):
+        fps = _snap_fps(float(header_fps.group(1)))
+    if fps is None or fps <= 0:
+        fps = Fraction(25)
+    return VideoInfo(str(path), width, height, count, fps, duration, codec, pix_fmt, _bit_depth(pix_fmt),
+                     rotation, variable_frame_rate=vfr,
+                     audio=[s[2].split(" ")[0].rstrip(",") for s in streams if s[1] == "Audio"],
+                     subtitles=[s[2].split(" ")[0].rstrip(",") for s in streams if s[1] == "Subtitle"],
+                     **colour)
+
+
+def _probe_folder(folder: Path, fps: Fraction = Fraction(25)) -> VideoInfo:
+    frames = list_frames(folder)
+    if not frames:
+        raise GenvidError(f"no image frames in folder {folder}; expected .png/.jpg/.tif files")
+    first = read_image(frames[0])
+    h, w = first.shape[:2]
+    depth = 16 if first.dtype.itemsize == 2 else 8
+    return VideoInfo(str(folder), w, h, len(frames), fps, float(len(frames) / fps), "image", "rgb48le" if depth == 16
+                     else "rgb24", depth, is_image_folder=True, frame_names=[p.name for p in frames])

@@ -1,0 +1,1 @@
+"""genvid.metrics"""

@@ -1,0 +1,5 @@
+"""Generators, discriminators and shared blocks; `load_model` for shipped and user weights."""
+from .registry import ARCHITECTURES, DEFAULT_MODEL, build_model, list_models, load_model
+from .sr_window import SlidingWindowSR
+
+__all__ = ["ARCHITECTURES", "DEFAULT_MODEL", "SlidingWindowSR", "build_model", "list_models", "load_model"]

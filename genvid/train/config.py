@@ -1,0 +1,122 @@
+"""Training recipes: YAML files mapped onto dataclasses, with `--set a.b=value` overrides."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..errors import GenvidError
+
+SHARED_DATA = "../shared/data"
+
+
+@dataclass
+class ModelConfig:
+    name: str = "sr-x4"
+    task: str = "super-resolution"
+    arch: str = "SlidingWindowSR"
+    args: dict = field(default_factory=dict)
+    init_from: str | None = None  # a model name or .safetensors to fine-tune from
+    description: str = ""  # why this design; copied to the model card
+
+
+@dataclass
+class DataConfig:
+    train: list[str] = field(default_factory=lambda: [f"{SHARED_DATA}/vimeo7/train"])
+    val: str | None = f"{SHARED_DATA}/vimeo7/val"
+    scale: int = 4
+    clip_frames: int = 5
+    patch: int = 128  # HR pixels
+    batch_size: int = 8
+    num_workers: int = 0
+    max_frames: int = 300  # per training clip
+    degradation: dict = field(default_factory=lambda: {"kind": "bicubic"})
+
+
+@dataclass
+class LossConfig:
+    charbonnier: float = 1.0
+    charbonnier_eps: float = 1e-3
+
+
+@dataclass
+class OptimConfig:
+    lr: float = 4e-4
+    betas: tuple[float, float] = (0.9, 0.99)
+    weight_decay: float = 0.0
+    max_steps: int = 10000
+    warmup_steps: int = 200
+    min_lr: float = 1e-6
+    grad_clip: float = 1.0
+
+
+@dataclass
+class TrainConfig:
+    seed: int = 0
+    ema_decay: float = 0.999
+    mixed_precision: str = "no"  # no | fp16 | bf16
+    log_every: int = 50
+    val_every: int = 500
+    save_every: int = 250
+    threads: int = 0  # torch CPU threads per process; 0 leaves torch's default
+
+
+@dataclass
+class Recipe:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def _build(cls, values: dict, where: str):
+    if not isinstance(values, dict):
+        raise GenvidError(f"recipe section '{where}' must be a mapping")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise GenvidError(f"unknown recipe key(s) {', '.join(sorted(unknown))} in '{where}'; "
+                          f"known: {', '.join(fields)}")
+    kwargs = {}
+    for name, value in values.items():
+        default = getattr(cls(), name)
+        if dataclasses.is_dataclass(default):
+            value = _build(type(default), value, f"{where}.{name}".strip("."))
+        elif isinstance(default, tuple):
+            value = tuple(value)
+        elif isinstance(default, (int, float)) and not isinstance(default, bool) and isinstance(value, str):
+            try:  # YAML reads 1e-4 (no dot) as a string
+                value = type(default)(float(value)) if isinstance(default, float) else int(value)
+            except ValueError:
+                raise GenvidError(f"recipe value {where}.{name} must be a number, got '{value}'") from None
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
+def set_override(tree: dict, assignment: str) -> None:
+    """'optim.lr=1e-4' sets tree['optim']['lr'] to the YAML value 1e-4."""
+    if "=" not in assignment:
+        raise GenvidError(f"--set expects key=value, got '{assignment}'")
+    key, raw = assignment.split("=", 1)
+    *parents, leaf = key.strip().split(".")
+    node = tree
+    for p in parents:
+        node = node.setdefault(p, {})
+    node[leaf] = yaml.safe_load(raw)
+
+
+def load_recipe(path: str | Path, overrides: list[str] = ()) -> tuple[Recipe, dict]:
+    """The recipe dataclass and the plain dict it came from (overrides applied)."""
+    path = Path(path)
+    try:
+        tree = yaml.safe_load(path.read_text()) or {}
+    except OSError as e:
+        raise GenvidError(f"cannot read recipe {path}: {e.strerror}") from None
+    except yaml.YAMLError as e:
+        raise GenvidError(f"recipe {path} is not valid YAML: {str(e).splitlines()[0]}") from None
+    for o in overrides:
+        set_override(tree, o)
+    return _build(Recipe, tree, ""), tree

@@ -1,0 +1,58 @@
+"""The command line: one-line errors with exit 2 and no traceback; models listing; eval JSON keys."""
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+
+def genvid(*args, env_weights=None):
+    import os
+
+    env = dict(os.environ)
+    if env_weights:
+        env["GENVID_WEIGHTS"] = str(env_weights)
+    return subprocess.run([sys.executable, "-m", "genvid", *map(str, args)], capture_output=True, text=True,
+                          cwd=REPO, env=env, timeout=300)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["enhance", "missing.mp4", "x.mp4"], "input not found"),
+    (["enhance", "pyproject.toml", "x.mp4"], "no video stream|cannot read"),
+    (["train", "no-recipe.yaml"], "cannot read recipe"),
+    (["eval", "a.mp4", "b.mp4"], "input not found"),
+])
+def test_user_errors_are_one_line(args, needle, tmp_path):
+    args = [args[0]] + [a if a.endswith(("toml", "recipe.yaml")) else str(tmp_path / a) for a in args[1:]]
+    r = genvid(*args)
+    assert r.returncode == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and re.search(needle, lines[0]), r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_models_json_lists_name_task_scale(tiny_model_dir):
+    r = genvid("models", "--json", env_weights=tiny_model_dir)
+    assert r.returncode == 0, r.stderr
+    rows = {m["name"]: m for m in json.loads(r.stdout)}
+    assert rows["tiny-x4"]["task"] == "super-resolution" and rows["tiny-x4"]["scale"] == 4
+
+
+def test_eval_json_keys_and_identity(clip_maker):
+    src = clip_maker("a.mkv", size="32x32", frames=3, codec="ffv1", pix_fmt="yuv444p")
+    r = genvid("eval", src, src, "--json")
+    assert r.returncode == 0, r.stderr
+    scores = json.loads(r.stdout.replace("Infinity", "1e9"))
+    assert set(scores) == {"psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb"}
+    assert scores["ssim_y"] == pytest.approx(1.0)
+
+
+def test_enhance_cli_end_to_end(clip_maker, tiny_model_dir, tmp_path):
+    src = clip_maker("in.mp4", size="32x24", frames=5, audio=True)
+    out = tmp_path / "out.mkv"
+    r = genvid("enhance", src, out, "--model", "tiny-x4", "--quiet", env_weights=tiny_model_dir)
+    assert r.returncode == 0, r.stderr
+    assert out.exists() and r.stdout == ""
