@@ -1,7 +1,6 @@
 """Helpers shared by the benchmark scripts: size parsing, test clips, the model check, one-line failures."""
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -42,15 +41,6 @@ def check_model(name: str) -> Path:
 
 def make_clip(path: Path, width: int, height: int, frames: int, rate: int = 30) -> Path:
     """A moving, textured testsrc2 clip of exactly `frames` frames, libx264 yuv420p, with the bundled ffmpeg."""
-    from genvid.io.ffmpeg import ffmpeg_exe
+    from genvid.io.testclip import make_test_clip
 
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-f", "lavfi",
-           "-i", f"testsrc2=size={width}x{height}:rate={rate}", "-frames:v", str(frames),
-           "-c:v", "libx264", "-crf", "12", "-pix_fmt", "yuv420p", str(path)]
-    done = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
-    if done.returncode != 0:
-        from genvid.errors import GenvidError
-
-        lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
-        raise GenvidError(f"making the test clip failed: {lines[-1] if lines else 'ffmpeg failed'}")
-    return path
+    return make_test_clip(path, size=f"{width}x{height}", rate=str(rate), frames=frames)

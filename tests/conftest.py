@@ -2,35 +2,20 @@
 from __future__ import annotations
 
 import json
-import subprocess
-from fractions import Fraction
 from pathlib import Path
 
 import pytest
 import torch
 
-from genvid.io.ffmpeg import ffmpeg_exe
+from genvid.io.testclip import make_test_clip
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
-def make_clip(path: Path, *, size: str = "64x48", rate: str = "25", frames: int = 10, audio: bool = False,
-              pix_fmt: str = "yuv420p", codec: str = "libx264", extra: list[str] = ()) -> Path:
-    """A testsrc2 clip (moving, textured) of exactly `frames` frames, optionally with a sine audio track."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-v", "error", "-y", "-f", "lavfi",
-           "-i", f"testsrc2=size={size}:rate={rate}"]
-    if audio:
-        seconds = float(frames / Fraction(rate))  # a bounded source: -shortest alone never ends an audio-only file
-        cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds:.4f}"]
-    cmd += ["-frames:v", str(frames), "-c:v", codec, "-pix_fmt", pix_fmt]
-    if codec == "libx264":
-        cmd += ["-crf", "12"]
-    if audio:
-        cmd += ["-c:a", "aac", "-shortest"]
-    cmd += [*extra, str(path)]
-    subprocess.run(cmd, check=True, timeout=120)
-    return path
+def make_clip(path: Path, **kw) -> Path:
+    """A testsrc2 clip of exactly `frames` frames (see genvid.io.testclip.make_test_clip)."""
+    return make_test_clip(path, **kw)
 
 
 @pytest.fixture
