@@ -44,3 +44,31 @@ def make_clip(path: Path, width: int, height: int, frames: int, rate: int = 30) 
     from genvid.io.testclip import make_test_clip
 
     return make_test_clip(path, size=f"{width}x{height}", rate=str(rate), frames=frames)
+
+
+def add_common_options(p, default_size: str) -> None:
+    """--model, --device, --size, --json: the options every benchmark takes."""
+    p.add_argument("--model", default="sr-x4", help="model name or .safetensors path (default sr-x4)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default auto)")
+    p.add_argument("--size", default=default_size, help=f"input size WxH, even (default {default_size})")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run_benchmark(prog: str, p, a, measure, report) -> int:
+    """Checks --size, runs measure(a), prints report or JSON; user errors become one line and exit 2."""
+    import json
+
+    from genvid.errors import GenvidError
+
+    try:
+        a.size = parse_size(a.size)
+    except ValueError as e:
+        p.error(str(e))
+    try:
+        result = measure(a)
+    except GenvidError as e:
+        fail(prog, e)
+    except RuntimeError as e:  # e.g. CUDA out of memory
+        fail(prog, str(e).splitlines()[0] if str(e) else type(e).__name__, 1)
+    print(json.dumps(result) if a.json else report(result))
+    return 0

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, check_model, fail, make_clip, parse_size  # noqa: E402
+from _common import REPO, add_common_options, check_model, make_clip, run_benchmark  # noqa: E402
 
 PROG = "memory.py"
 TARGET = 1.1
@@ -85,29 +85,13 @@ def report(r: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog=PROG, description="peak RSS of `genvid enhance`: long clip / short clip")
-    p.add_argument("--model", default="sr-x4", help="model name or .safetensors path (default sr-x4)")
-    p.add_argument("--device", default="auto", help="passed to `genvid enhance --device` (default auto)")
-    p.add_argument("--size", default="64x36", help="input size WxH, even (default 64x36)")
+    add_common_options(p, "64x36")
     p.add_argument("--short", type=int, default=300, help="frames in the short clip (default 300)")
     p.add_argument("--long", type=int, default=3000, help="frames in the long clip (default 3000)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
     a = p.parse_args(argv)
-    try:
-        a.size = parse_size(a.size)
-    except ValueError as e:
-        p.error(str(e))
     if not 1 <= a.short < a.long:
         p.error("need 1 <= --short < --long")
-
-    from genvid.errors import GenvidError
-
-    try:
-        result = measure(a)
-    except GenvidError as e:
-        fail(PROG, e)
-    print(json.dumps(result) if a.json else report(result))
-    return 0
-
+    return run_benchmark(PROG, p, a, measure, report)
 
 if __name__ == "__main__":
     sys.exit(main())

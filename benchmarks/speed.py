@@ -14,14 +14,13 @@ so that background load affects both alike.  Target: end-to-end / model-only >= 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import check_model, fail, make_clip, parse_size  # noqa: E402
+from _common import add_common_options, check_model, make_clip, run_benchmark  # noqa: E402
 
 PROG = "speed.py"
 TARGET = 0.9
@@ -112,33 +111,15 @@ def report(r: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog=PROG, description="end-to-end enhance() fps vs model-only fps (Streamer on in-memory frames)")
-    p.add_argument("--model", default="sr-x4", help="model name or .safetensors path (default sr-x4)")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default auto)")
+    add_common_options(p, "320x180")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
                    help="as `genvid enhance --precision` (default auto: fp16 on GPU, fp32 on CPU)")
-    p.add_argument("--size", default="320x180", help="input size WxH, even (default 320x180)")
     p.add_argument("--frames", type=int, default=30, help="frames in the clip (default 30)")
     p.add_argument("--rounds", type=int, default=2, help="timed rounds per path, best kept (default 2)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
     a = p.parse_args(argv)
-    try:
-        a.size = parse_size(a.size)
-    except ValueError as e:
-        p.error(str(e))
     if a.frames < 1 or a.rounds < 1:
         p.error("--frames and --rounds must be at least 1")
-
-    from genvid.errors import GenvidError
-
-    try:
-        result = measure(a)
-    except GenvidError as e:
-        fail(PROG, e)
-    except RuntimeError as e:  # e.g. CUDA out of memory
-        fail(PROG, str(e).splitlines()[0] if str(e) else type(e).__name__, 1)
-    print(json.dumps(result) if a.json else report(result))
-    return 0
-
+    return run_benchmark(PROG, p, a, measure, report)
 
 if __name__ == "__main__":
     sys.exit(main())

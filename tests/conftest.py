@@ -1,7 +1,6 @@
 """Shared fixtures: small clips made with the bundled ffmpeg (no ../shared needed), a tiny trained-shape model."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
