@@ -47,13 +47,13 @@ def test_load_model_by_name_and_by_path(tiny_model_dir):
         assert m(torch.rand(1, 3, 3, 8, 8)).shape == (1, 3, 3, 32, 32)
 
 
-def test_unknown_model_and_pickles_are_refused(tiny_model_dir, tmp_path):
+def test_unknown_model_and_bad_files_are_refused(tiny_model_dir, tmp_path):
     with pytest.raises(GenvidError, match="unknown model 'nope'"):
         load_model("nope")
-    pth = tmp_path / "x.pth"
-    torch.save({"a": torch.zeros(1)}, pth)
-    with pytest.raises(GenvidError, match="only .safetensors"):
-        load_model(str(pth))
+    other = tmp_path / "x.bin"
+    other.write_bytes(b"\0" * 16)
+    with pytest.raises(GenvidError, match="give .safetensors"):
+        load_model(str(other))
     bad = tiny_model_dir / "broken.safetensors"
     bad.write_bytes(b"not safetensors")
     (tiny_model_dir / "broken.json").write_text((tiny_model_dir / "tiny-x4.json").read_text())

@@ -12,9 +12,11 @@ from torch import nn
 
 from ..errors import GenvidError
 from .sr_window import SlidingWindowSR
+from .srvgg import SRVGGNetCompact, srvgg_args_from_state
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {
     "SlidingWindowSR": SlidingWindowSR,
+    "SRVGGNetCompact": SRVGGNetCompact,
 }
 
 DEFAULT_MODEL = "sr-x4"
@@ -64,8 +66,11 @@ def resolve(name_or_path: str) -> tuple[Path, dict]:
         if not p.is_file():
             raise GenvidError(f"model file not found: {p}; give a shipped model name (see `genvid models`) "
                               "or a path to a .safetensors file")
+        if p.suffix == ".pth":
+            return p, {}
         if p.suffix != ".safetensors":
-            raise GenvidError(f"cannot load model {p}: only .safetensors weights with a .json card are read")
+            raise GenvidError(f"cannot load model {p}: give .safetensors weights with a .json card, "
+                              "or a Real-ESRGAN SRVGGNetCompact .pth")
         return p, read_card(p.with_suffix(".json"))
     for d in weights_dirs():
         w = d / f"{name_or_path}.safetensors"
@@ -82,14 +87,32 @@ def load_model(name_or_path: str = DEFAULT_MODEL, device: str | torch.device = "
     Its card is attached as `model.card`.
     """
     path, card = resolve(str(name_or_path))
+    if path.suffix == ".pth":
+        state, card = _third_party_state(path)
     model = build_model(card["arch"], card.get("args", {}))
     try:
-        state = load_file(str(path))
+        if path.suffix != ".pth":
+            state = load_file(str(path))
         model.load_state_dict(state)
     except Exception as e:  # safetensors and torch raise several kinds for bad files
         raise GenvidError(f"cannot load weights {path}: {str(e).splitlines()[0]}") from None
     model.card = card
     return model.eval().to(device)
+
+
+def _third_party_state(path: Path) -> tuple[dict, dict]:
+    """A Real-ESRGAN SRVGGNetCompact .pth, read with torch.load(weights_only=True): tensors only, no code."""
+    try:
+        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as e:  # the restricted unpickler refuses anything but tensors and containers
+        raise GenvidError(f"cannot load {path} as plain tensors: {str(e).splitlines()[0]}") from None
+    state = obj.get("params_ema", obj.get("params", obj)) if isinstance(obj, dict) else None
+    if not isinstance(state, dict):
+        raise GenvidError(f"{path} holds no state dict")
+    args = srvgg_args_from_state(state)
+    card = {"name": path.stem, "task": "super-resolution", "scale": args["scale"], "arch": "SRVGGNetCompact",
+            "args": args, "source": "third-party checkpoint (Real-ESRGAN SRVGGNetCompact)"}
+    return state, card
 
 
 def count_parameters(model: nn.Module) -> int:
