@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import REPO
@@ -41,13 +42,32 @@ def test_models_json_lists_name_task_scale(tiny_model_dir):
     assert rows["tiny-x4"]["task"] == "super-resolution" and rows["tiny-x4"]["scale"] == 4
 
 
-def test_eval_json_keys_and_identity(clip_maker):
-    src = clip_maker("a.mkv", size="32x32", frames=3, codec="ffv1", pix_fmt="yuv444p")
-    r = genvid("eval", src, src, "--json")
+def test_eval_json_keys_csv_and_identity(clip_maker, tmp_path):
+    src = clip_maker("a.mkv", size="64x64", frames=3, codec="ffv1", pix_fmt="yuv444p")
+    csv_path = tmp_path / "frames.csv"
+    r = genvid("eval", src, src, "--json", "--csv", csv_path)
     assert r.returncode == 0, r.stderr
     scores = json.loads(r.stdout.replace("Infinity", "1e9"))
-    assert set(scores) == {"psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb"}
-    assert scores["ssim_y"] == pytest.approx(1.0)
+    assert set(scores) == {"psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb", "vmaf"}
+    assert scores["ssim_y"] == pytest.approx(1.0) and scores["vmaf"] > 95
+    lines = csv_path.read_text().splitlines()
+    assert lines[0] == "frame,psnr_y,ssim_y,psnr_rgb,ssim_rgb,vmaf" and len(lines) == 4
+
+
+def test_eval_folder_against_video_and_degraded_scores_lower(clip_maker, tmp_path):
+    from genvid.io.decode import read_frames
+    from genvid.io.image_folder import write_image
+
+    ref = clip_maker("ref.mkv", size="64x64", frames=3, codec="ffv1", pix_fmt="yuv444p")
+    folder = tmp_path / "noisy"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i, f in enumerate(read_frames(ref)):
+        write_image(folder / f"{i}.png", np.clip(f + rng.normal(0, 12, f.shape), 0, 255).astype(np.uint8))
+    r = genvid("eval", folder, ref, "--json")
+    assert r.returncode == 0, r.stderr
+    scores = json.loads(r.stdout)
+    assert 20 < scores["psnr_rgb"] < 35 and scores["vmaf"] < 95
 
 
 def test_enhance_cli_end_to_end(clip_maker, tiny_model_dir, tmp_path):

@@ -52,16 +52,20 @@ def add_enhance(sub) -> None:
 
 
 def add_eval(sub) -> None:
-    p = sub.add_parser("eval", help="PSNR and SSIM (Y and RGB) of a video or frame folder against a reference")
+    p = sub.add_parser("eval", help="PSNR, SSIM (Y and RGB) and VMAF of a video or frame folder against a reference")
     p.add_argument("pred")
     p.add_argument("ref")
-    p.add_argument("--crop", type=int, default=0, help="pixels cropped at each border before scoring")
+    p.add_argument("--crop", type=int, default=0, help="pixels cropped at each border before PSNR/SSIM")
     p.add_argument("--json", action="store_true", help="print the means as one JSON object")
+    p.add_argument("--csv", metavar="FILE", help="write per-frame scores to a CSV file")
+    p.add_argument("--no-vmaf", action="store_true", help="skip VMAF (ffmpeg libvmaf, whole frames)")
 
     def run(a):
-        from ..metrics.compare import evaluate_videos
+        from ..metrics.compare import evaluate_videos, write_csv
 
-        result = evaluate_videos(a.pred, a.ref, crop=a.crop)
+        result = evaluate_videos(a.pred, a.ref, crop=a.crop, with_vmaf=not a.no_vmaf)
+        if a.csv:
+            write_csv(result["per_frame"], a.csv)
         if a.json:
             print(json.dumps(result["mean"]))
         else:

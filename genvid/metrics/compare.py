@@ -1,14 +1,18 @@
 """Scoring a predicted video or frame folder against a reference, frame by frame, streamed."""
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 from ..errors import GenvidError
 from ..io.decode import FrameReader
 from ..io.probe import probe
 from .fidelity import frame_scores, mean_scores
+from .vmaf import vmaf
 
 
-def evaluate_videos(pred: str, ref: str, crop: int = 0) -> dict:
-    """{"frames": n, "mean": {psnr_y, ssim_y, psnr_rgb, ssim_rgb}, "per_frame": [...]}."""
+def evaluate_videos(pred: str, ref: str, crop: int = 0, with_vmaf: bool = True) -> dict:
+    """{"frames": n, "mean": {psnr_y, ssim_y, psnr_rgb, ssim_rgb[, vmaf]}, "per_frame": [...]}."""
     pi, ri = probe(pred), probe(ref)
     if (pi.width, pi.height) != (ri.width, ri.height):
         raise GenvidError(f"{pred} is {pi.width}x{pi.height} but {ref} is {ri.width}x{ri.height}; "
@@ -19,4 +23,19 @@ def evaluate_videos(pred: str, ref: str, crop: int = 0) -> dict:
     with FrameReader(pi) as a, FrameReader(ri) as b:
         for fa, fb in zip(a, b):
             rows.append(frame_scores(fa, fb, crop=crop))
+    if with_vmaf:
+        per_frame = vmaf(pred, ref)["per_frame"]
+        if len(per_frame) != len(rows):
+            raise GenvidError(f"VMAF scored {len(per_frame)} frames of {len(rows)}")
+        for row, v in zip(rows, per_frame):
+            row["vmaf"] = v
     return {"frames": len(rows), "mean": mean_scores(rows), "per_frame": rows}
+
+
+def write_csv(rows: list[dict], path: str | Path) -> None:
+    """One row per frame: frame index (from 0) and every score."""
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["frame", *rows[0]])
+        writer.writeheader()
+        for i, row in enumerate(rows):
+            writer.writerow({"frame": i, **row})
