@@ -129,3 +129,12 @@ def test_bf16_on_cpu_runs_close_to_fp32(clip_maker, tiny_model_dir, tmp_path):
     fa, fb = read_frames(a), read_frames(b)
     assert len(fa) == len(fb) == 3
     assert np.mean([np.abs(x.astype(int) - y.astype(int)).mean() for x, y in zip(fa, fb)]) < 3
+
+
+def test_pixel_aspect_and_colour_matrix_are_kept(clip_maker, tiny_model_dir, tmp_path):
+    src = clip_maker("dvd.mp4", size="72x48", frames=3, extra=["-vf", "setsar=8/9", "-colorspace", "bt709"])
+    out = tmp_path / "out.mkv"
+    genvid.enhance(src, out, "tiny-x4", quiet=True)
+    info = probe(out)
+    assert info.sample_aspect == Fraction(8, 9)
+    assert info.color_space == "bt709"

@@ -31,17 +31,22 @@ _END = object()
 
 
 def encoder_args(codec: str, crf: int | None, pix_fmt: str | None, source: VideoInfo | None) -> list[str]:
-    """ffmpeg output options: codec, quality, pixel format, colour conversion and tags."""
+    """ffmpeg output options: codec, quality, pixel format, colour conversion and tags, pixel aspect."""
     pix_fmt = pix_fmt or ("yuv420p" if codec in ("libx264", "libx265", "libvpx-vp9") else None)
     args = ["-c:v", codec]
     if crf is not None and codec in ("libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1"):
         args += ["-crf", str(crf)] + (["-b:v", "0"] if codec == "libvpx-vp9" else [])
     space = source.color_space if source else None
     rng = (source.color_range if source else None) or "tv"
+    filters = []
     if pix_fmt and not pix_fmt.startswith(("rgb", "bgr", "gbr")):
         matrix = MATRIX_FOR_SCALE.get(space or "", "bt601")
-        args += ["-vf", f"scale=out_color_matrix={matrix}:out_range={rng}:flags=bicubic+accurate_rnd+full_chroma_int",
-                 "-colorspace", space if space in MATRIX_FOR_SCALE else "smpte170m", "-color_range", rng]
+        filters.append(f"scale=out_color_matrix={matrix}:out_range={rng}:flags=bicubic+accurate_rnd+full_chroma_int")
+        args += ["-colorspace", space if space in MATRIX_FOR_SCALE else "smpte170m", "-color_range", rng]
+    if source and source.sample_aspect:  # upscaling keeps the pixel shape, so the display shape stays
+        filters.append(f"setsar={source.sample_aspect.numerator}/{source.sample_aspect.denominator}")
+    if filters:
+        args += ["-vf", ",".join(filters)]
     if pix_fmt:
         args += ["-pix_fmt", pix_fmt]
     if source and source.color_primaries and source.color_primaries != "unknown":

@@ -35,6 +35,7 @@ class VideoInfo:
     color_space: str | None = None
     color_primaries: str | None = None
     color_transfer: str | None = None
+    sample_aspect: Fraction | None = None  # pixel shape (SAR) when not square, e.g. 8/9 for NTSC DVD
     variable_frame_rate: bool = False
     audio: list[str] = field(default_factory=list)  # codec names, one per stream
     subtitles: list[str] = field(default_factory=list)
@@ -44,6 +45,7 @@ class VideoInfo:
     def as_dict(self) -> dict:
         d = dict(self.__dict__)
         d["fps"] = f"{self.fps.numerator}/{self.fps.denominator}"
+        d["sample_aspect"] = str(self.sample_aspect) if self.sample_aspect else None
         d.pop("frame_names")
         return d
 
@@ -141,8 +143,13 @@ def probe(path: str | Path) -> VideoInfo:
     colour = _parse_colour(fmt.group(2) or "") if fmt else {}
     rot = re.search(r"rotation of (-?[\d.]+) degrees", r.stderr)
     rotation = int(round(float(rot.group(1)))) % 360 if rot else 0
+    sar = re.search(r"SAR (\d+):(\d+)", desc)
+    sample_aspect = Fraction(int(sar.group(1)), int(sar.group(2))) if sar and int(sar.group(2)) else None
     if rotation in (90, 270):  # ffmpeg rotates frames upright on decode
         width, height = height, width
+        sample_aspect = 1 / sample_aspect if sample_aspect else None
+    if sample_aspect == 1:
+        sample_aspect = None
     dur = re.search(r"Duration: (\d+):(\d+):([\d.]+)", r.stderr)
     duration = int(dur.group(1)) * 3600 + int(dur.group(2)) * 60 + float(dur.group(3)) if dur else None
     count, exact, vfr = _packets(str(path))
@@ -155,7 +162,7 @@ def probe(path: str | Path) -> VideoInfo:
     if fps is None or fps <= 0:
         fps = Fraction(25)
     return VideoInfo(str(path), width, height, count, fps, duration, codec, pix_fmt, _bit_depth(pix_fmt),
-                     rotation, variable_frame_rate=vfr,
+                     rotation, sample_aspect=sample_aspect, variable_frame_rate=vfr,
                      audio=[s[2].split(" ")[0].rstrip(",") for s in streams if s[1] == "Audio"],
                      subtitles=[s[2].split(" ")[0].rstrip(",") for s in streams if s[1] == "Subtitle"],
                      **colour)
