@@ -74,9 +74,10 @@ def test_train_exports_and_resumes(tiny_recipe, tmp_path):
 
 def test_two_process_accelerate_launch(tiny_recipe, tmp_path):
     out = tmp_path / "ddp"
-    launcher = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--cpu",
+    launcher = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
                 "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "genvid"]
     r = run_genvid("train", tiny_recipe, "--output-dir", out, "--max-steps", "2", launcher=launcher)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert json.loads((out / "result.json").read_text())["step"] == 2
+    result = json.loads((out / "result.json").read_text())
+    assert result["step"] == 2 and result["processes"] == 2, "two processes trained as one group"
     assert (out / "last.safetensors").exists()

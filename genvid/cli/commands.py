@@ -96,4 +96,22 @@ def add_models(sub) -> None:
     p.set_defaults(run=run)
 
 
-REGISTER = [add_enhance, add_train, add_eval, add_models]
+def add_batch(sub) -> None:
+    p = sub.add_parser("batch", help="run many enhance jobs from a YAML file; failures never stop the others")
+    p.add_argument("jobs", help="YAML with `defaults:` (enhance options) and `jobs:` ({input, output, ...})")
+    p.add_argument("--report", help="write a JSON report of every job")
+    p.add_argument("--workers", type=int, default=1, help="jobs at a time in this process (default 1)")
+    p.add_argument("--json-progress", action="store_true", help="progress as JSON lines on stdout")
+
+    def run(a):
+        from ..enhance.batch import run_batch
+
+        report = run_batch(a.jobs, a.report, a.workers, a.json_progress)
+        counts = {s: sum(j["status"] == s for j in report["jobs"]) for s in ("done", "skipped", "failed")}
+        if not a.json_progress:
+            print(", ".join(f"{n} {s}" for s, n in counts.items()))
+        return 1 if counts["failed"] else 0
+    p.set_defaults(run=run)
+
+
+REGISTER = [add_enhance, add_train, add_eval, add_models, add_batch]

@@ -61,12 +61,13 @@ def _check_output(src: Path, output: Path, overwrite: bool) -> None:
 
 def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", precision: str = "auto",
             tile: int = 0, tile_overlap: int | None = None, codec: str | None = None, crf: int | None = None,
-            pix_fmt: str | None = None, fps: str | None = None, overwrite: bool = False, quiet: bool = False) -> dict:
+            pix_fmt: str | None = None, fps: str | None = None, overwrite: bool = False, quiet: bool = False,
+            progress=None) -> dict:
     """Enhances a video file or frame folder into `output` (a video file, or a folder of PNGs).
 
     Keeps every frame, the exact frame rate, audio and subtitles; never holds more than a few frames;
     writes to a temporary path beside `output` and renames it into place only when complete.
-    Returns {"output", "frames", "seconds", "fps"}.
+    `progress(done, total)`, if given, is called after every frame.  Returns {"output", "frames", "seconds", "fps"}.
     """
     src, output = Path(input), Path(output)
     info = probe(src)
@@ -104,6 +105,8 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
             for frame in streamer.run(reader):
                 writer.write(frame)
                 bar.update(1)
+                if progress is not None:
+                    progress(bar.n, info.frame_count)
             bar.close()
             writer.finish()
         if writer.frames_written != info.frame_count:

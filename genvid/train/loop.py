@@ -63,8 +63,10 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
     if not resume and ckpt.exists():
         raise GenvidError(f"{out} already holds a run; pass --resume to continue it or choose another --output-dir")
 
+    # cpu=True without CUDA, so that processes started by torchrun / `accelerate launch --multi_gpu` on a
+    # CPU-only machine join one gloo group instead of each training alone
     accelerator = Accelerator(mixed_precision=recipe.train.mixed_precision, log_with="tensorboard",
-                              project_dir=str(out))
+                              project_dir=str(out), cpu=not torch.cuda.is_available())
     if recipe.train.threads:
         torch.set_num_threads(recipe.train.threads)
     set_seed(recipe.train.seed)
@@ -162,7 +164,7 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
             break
 
     accelerator.wait_for_everyone()
-    result = {"step": state.step, "best_psnr_y": state.best}
+    result = {"step": state.step, "best_psnr_y": state.best, "processes": accelerator.num_processes}
     if accelerator.is_main_process:
         export_model(ema.module, out / "last.safetensors", card(None))
         (out / "result.json").write_text(json.dumps(result) + "\n")

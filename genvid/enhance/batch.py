@@ -1,0 +1,151 @@
+"""`genvid batch JOBS.yaml`: many enhance jobs, each independent, resumable by rerunning, with a report.
+
+JOBS.yaml holds `defaults:` (any `enhance` option) and `jobs:`, a list of {input, output, ...overrides}.
+An input may be a glob ("clips/*.mp4") with an output pattern using {stem} and {name} of each match
+("out/{stem}_x4.mp4").  Relative paths are taken from the jobs file's folder.  A job whose output
+exists is `skipped` (outputs are written atomically, so an existing one is complete); a failing job is
+`failed` with its one-line error and the others go on.  Under `accelerate launch`, jobs are split
+across processes and one merged report is written.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+from ..errors import GenvidError
+
+OPTIONS = {"model", "device", "precision", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps"}
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def expand_jobs(jobs_file: str | Path) -> list[dict]:
+    """Every concrete job: {"input", "output", "options"}, globs expanded and paths checked."""
+    jobs_file = Path(jobs_file)
+    try:
+        spec = yaml.safe_load(jobs_file.read_text()) or {}
+    except OSError as e:
+        raise GenvidError(f"cannot read jobs file {jobs_file}: {e.strerror}") from None
+    except yaml.YAMLError as e:
+        raise GenvidError(f"jobs file {jobs_file} is not valid YAML: {str(e).splitlines()[0]}") from None
+    base = jobs_file.resolve().parent
+    defaults = spec.get("defaults") or {}
+    entries = spec.get("jobs")
+    if not isinstance(entries, list) or not entries:
+        raise GenvidError(f"{jobs_file} has no `jobs:` list; give a list of {{input, output}} entries")
+    out = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or "input" not in entry or "output" not in entry:
+            raise GenvidError(f"job {i + 1} in {jobs_file} needs `input` and `output`")
+        options = {**defaults, **{k: v for k, v in entry.items() if k not in ("input", "output")}}
+        unknown = set(options) - OPTIONS
+        if unknown:
+            raise GenvidError(f"job {i + 1} in {jobs_file}: unknown option(s) {', '.join(sorted(unknown))}; "
+                              f"known: {', '.join(sorted(OPTIONS))}")
+        pattern = str(entry["input"])
+        if glob.has_magic(pattern):
+            prefix = pattern.split("*")[0].split("?")[0].split("[")[0]
+            root = base / prefix if prefix.endswith(("/", os.sep)) else (base / prefix).parent
+            matches = sorted(Path(m) for m in glob.glob(str(base / pattern)))
+            pairs = []
+            for m in matches:
+                if not _within(m, root):
+                    raise GenvidError(f"job {i + 1}: {m} lies outside {root}, the folder its pattern names")
+                target = base / str(entry["output"]).format(stem=m.stem, name=m.name)
+                pairs.append((m, target))
+        else:
+            pairs = [(base / pattern, base / str(entry["output"]))]
+        for src, dst in pairs:
+            if src.exists() and dst.resolve() == src.resolve():
+                raise GenvidError(f"job {i + 1}: output {dst} would replace its input")
+            out.append({"input": str(src), "output": str(dst), "options": options})
+    outputs = [j["output"] for j in out]
+    clash = {o for o in outputs if outputs.count(o) > 1}
+    if clash:
+        raise GenvidError(f"several jobs write {sorted(clash)[0]}; give each job its own output")
+    return out
+
+
+def run_job(job: dict, emit) -> dict:
+    from .api import enhance
+
+    row = {"input": job["input"], "output": job["output"], "status": "done", "error": None, "frames": None,
+           "seconds": None}
+    if Path(job["output"]).exists():
+        row["status"] = "skipped"
+        emit({"event": "skipped", **row})
+        return row
+    emit({"event": "start", "input": job["input"], "output": job["output"]})
+    last = [0.0]
+
+    def progress(done, total):
+        now = time.time()
+        if now - last[0] >= 1.0 or done == total:
+            last[0] = now
+            emit({"event": "progress", "output": job["output"], "frames": done, "total": total})
+
+    start = time.time()
+    try:
+        Path(job["output"]).parent.mkdir(parents=True, exist_ok=True)
+        result = enhance(job["input"], job["output"], quiet=True, progress=progress, **job["options"])
+        row["frames"] = result["frames"]
+    except (GenvidError, OSError) as e:
+        row.update(status="failed", error=str(e))
+    except Exception as e:  # one broken job must never stop the others
+        row.update(status="failed", error=f"{type(e).__name__}: {e}")
+    row["seconds"] = round(time.time() - start, 3)
+    emit({"event": row["status"], **row})
+    return row
+
+
+def run_batch(jobs_file: str | Path, report: str | Path | None = None, workers: int = 1,
+              json_progress: bool = False) -> dict:
+    """Runs every job (split across processes under accelerate launch); returns the merged report."""
+    from accelerate import PartialState
+
+    import torch
+
+    jobs = expand_jobs(jobs_file)
+    state = PartialState(cpu=not torch.cuda.is_available())  # CPU-only processes join one gloo group
+    lock = threading.Lock()
+
+    def emit(event: dict) -> None:
+        if json_progress:
+            with lock:
+                print(json.dumps({"process": state.process_index, **event}), flush=True)
+        elif event["event"] in ("done", "failed", "skipped"):
+            with lock:
+                extra = f": {event['error']}" if event.get("error") else ""
+                print(f"{event['event']:>7}  {event['output']}{extra}", file=sys.stderr, flush=True)
+
+    indexed = list(enumerate(jobs))
+    with state.split_between_processes(indexed) as mine:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            rows = list(pool.map(lambda ij: (ij[0], run_job(ij[1], emit)), mine))
+    report_path = Path(report) if report else None
+    if state.num_processes > 1:  # each process writes its rows beside the report; all read all
+        base = report_path or Path(jobs_file).with_suffix(".report.json")
+
+        def shard(i: int) -> Path:
+            return Path(f"{base}.part{i}")
+        shard(state.process_index).write_text(json.dumps(rows))
+        state.wait_for_everyone()
+        rows = [r for i in range(state.num_processes) for r in json.loads(shard(i).read_text())]
+        state.wait_for_everyone()
+        shard(state.process_index).unlink(missing_ok=True)
+    merged = {"jobs": [row for _, row in sorted(rows, key=lambda ir: ir[0])]}
+    if report_path and state.is_main_process:
+        tmp = report_path.with_name(report_path.name + ".tmp")
+        tmp.write_text(json.dumps(merged, indent=2) + "\n")
+        os.replace(tmp, report_path)
+    return merged

@@ -1,0 +1,91 @@
+"""genvid batch: globs and patterns, a broken input fails alone, a rerun skips finished outputs."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import REPO
+from genvid.enhance.batch import expand_jobs
+from genvid.errors import GenvidError
+from genvid.io.probe import probe
+
+
+def write_jobs(folder, spec):
+    path = folder / "jobs.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def batch(*args, weights=None):
+    env = dict(os.environ, GENVID_WEIGHTS=str(weights))
+    return subprocess.run([sys.executable, "-m", "genvid", "batch", *map(str, args)], capture_output=True, text=True,
+                          cwd=REPO, env=env, timeout=600)
+
+
+def test_glob_and_pattern_expansion(clip_maker, tmp_path):
+    (tmp_path / "clips").mkdir()
+    for n in ("a", "b"):
+        clip_maker(f"clips/{n}.mp4", size="32x32", frames=2)
+    jobs = write_jobs(tmp_path, {"defaults": {"model": "tiny-x4", "crf": 20},
+                                 "jobs": [{"input": "clips/*.mp4", "output": "out/{stem}_x4.mkv", "crf": 16}]})
+    expanded = expand_jobs(jobs)
+    assert [j["output"] for j in expanded] == [str(tmp_path / "out" / "a_x4.mkv"), str(tmp_path / "out" / "b_x4.mkv")]
+    assert expanded[0]["options"] == {"model": "tiny-x4", "crf": 16}
+
+
+@pytest.mark.parametrize("spec,pattern", [
+    ({"jobs": [{"input": "x.mp4", "output": "x.mp4"}]}, "replace its input"),
+    ({"jobs": [{"input": "clips/*/../../*.mp4", "output": "o/{stem}.mp4"}]}, "outside"),
+    ({"jobs": [{"input": "x.mp4", "output": "o.mp4", "colour": 1}]}, "unknown option"),
+    ({"jobs": [{"input": "x.mp4", "output": "o.mp4"}, {"input": "y.mp4", "output": "o.mp4"}]}, "own output"),
+    ({"defaults": {}}, "no `jobs:` list"),
+])
+def test_bad_job_files(spec, pattern, clip_maker, tmp_path):
+    (tmp_path / "clips" / "sub").mkdir(parents=True)
+    clip_maker("x.mp4", size="32x32", frames=1)
+    clip_maker("escaped.mp4", size="32x32", frames=1)
+    with pytest.raises(GenvidError, match=pattern):
+        expand_jobs(write_jobs(tmp_path, spec))
+
+
+def test_failure_is_isolated_and_rerun_skips(clip_maker, tiny_model_dir, tmp_path):
+    clip_maker("good.mp4", size="32x32", frames=3)
+    (tmp_path / "broken.mp4").write_bytes(b"\0" * 1000)
+    jobs = write_jobs(tmp_path, {"defaults": {"model": "tiny-x4"},
+                                 "jobs": [{"input": "broken.mp4", "output": "out/broken.mp4"},
+                                          {"input": "good.mp4", "output": "out/good.mp4"}]})
+    report = tmp_path / "report.json"
+    r = batch(jobs, "--report", report, "--json-progress", weights=tiny_model_dir)
+    assert r.returncode == 1
+    rows = json.loads(report.read_text())["jobs"]
+    assert [row["status"] for row in rows] == ["failed", "done"]
+    assert "broken.mp4" in rows[0]["error"] and rows[1]["frames"] == 3
+    assert probe(tmp_path / "out" / "good.mp4").frame_count == 3
+    assert not (tmp_path / "out" / "broken.mp4").exists()
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    assert {"start", "progress", "done", "failed"} <= {e["event"] for e in events}
+    again = batch(jobs, "--report", report, weights=tiny_model_dir)
+    assert again.returncode == 1
+    assert [row["status"] for row in json.loads(report.read_text())["jobs"]] == ["failed", "skipped"]
+
+
+def test_two_processes_split_jobs_and_merge_one_report(clip_maker, tiny_model_dir, tmp_path):
+    for n in "abc":
+        clip_maker(f"{n}.mp4", size="32x32", frames=2)
+    jobs = write_jobs(tmp_path, {"defaults": {"model": "tiny-x4"},
+                                 "jobs": [{"input": "*.mp4", "output": "out/{stem}.mkv"}]})
+    report = tmp_path / "report.json"
+    env = dict(os.environ, GENVID_WEIGHTS=str(tiny_model_dir), OMP_NUM_THREADS="1")
+    r = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+                        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "genvid",
+                        "batch", str(jobs), "--report", str(report), "--json-progress"],
+                       capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    rows = json.loads(report.read_text())["jobs"]
+    assert [row["status"] for row in rows] == ["done"] * 3
+    assert [os.path.basename(row["output"]) for row in rows] == ["a.mkv", "b.mkv", "c.mkv"]
+    assert {json.loads(line)["process"] for line in r.stdout.splitlines()} == {0, 1}
+    assert not list(tmp_path.glob("*.part*"))
