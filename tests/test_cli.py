@@ -48,10 +48,10 @@ def test_eval_json_keys_csv_and_identity(clip_maker, tmp_path):
     r = genvid("eval", src, src, "--json", "--csv", csv_path)
     assert r.returncode == 0, r.stderr
     scores = json.loads(r.stdout.replace("Infinity", "1e9"))
-    assert set(scores) == {"psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb", "vmaf"}
-    assert scores["ssim_y"] == pytest.approx(1.0) and scores["vmaf"] > 95
+    assert set(scores) == {"psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb", "vmaf", "tof"}
+    assert scores["ssim_y"] == pytest.approx(1.0) and scores["vmaf"] > 95 and scores["tof"] == 0.0
     lines = csv_path.read_text().splitlines()
-    assert lines[0] == "frame,psnr_y,ssim_y,psnr_rgb,ssim_rgb,vmaf" and len(lines) == 4
+    assert lines[0] == "frame,psnr_y,ssim_y,psnr_rgb,ssim_rgb,tof,vmaf" and len(lines) == 4
 
 
 def test_eval_folder_against_video_and_degraded_scores_lower(clip_maker, tmp_path):

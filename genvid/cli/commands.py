@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 
 def add_train(sub) -> None:
@@ -52,7 +53,7 @@ def add_enhance(sub) -> None:
 
 
 def add_eval(sub) -> None:
-    p = sub.add_parser("eval", help="PSNR, SSIM (Y and RGB) and VMAF of a video or frame folder against a reference")
+    p = sub.add_parser("eval", help="PSNR, SSIM (Y and RGB), VMAF and tOF of a video or frame folder against a reference")
     p.add_argument("pred")
     p.add_argument("ref")
     p.add_argument("--crop", type=int, default=0, help="pixels cropped at each border before PSNR/SSIM")
@@ -66,6 +67,8 @@ def add_eval(sub) -> None:
         result = evaluate_videos(a.pred, a.ref, crop=a.crop, with_vmaf=not a.no_vmaf)
         if a.csv:
             write_csv(result["per_frame"], a.csv)
+        for note in result["notes"]:
+            print(f"genvid eval: note: {note}", file=sys.stderr)
         if a.json:
             print(json.dumps(result["mean"]))
         else:

@@ -8,28 +8,39 @@ from ..errors import GenvidError
 from ..io.decode import FrameReader
 from ..io.probe import probe
 from .fidelity import frame_scores, mean_scores
+from .temporal import FlowDistance, central_crop_box
 from .vmaf import vmaf
 
 
 def evaluate_videos(pred: str, ref: str, crop: int = 0, with_vmaf: bool = True) -> dict:
-    """{"frames": n, "mean": {psnr_y, ssim_y, psnr_rgb, ssim_rgb[, vmaf]}, "per_frame": [...]}."""
+    """{"frames": n, "mean": {psnr_y, ssim_y, psnr_rgb, ssim_rgb[, vmaf][, tof]}, "per_frame": [...], "notes": [...]}."""
     pi, ri = probe(pred), probe(ref)
     if (pi.width, pi.height) != (ri.width, ri.height):
         raise GenvidError(f"{pred} is {pi.width}x{pi.height} but {ref} is {ri.width}x{ri.height}; "
                           "compare videos of one size")
     if pi.frame_count != ri.frame_count:
         raise GenvidError(f"{pred} has {pi.frame_count} frames but {ref} has {ri.frame_count}")
-    rows = []
+    rows, notes = [], []
+    try:
+        central_crop_box(pi.height, pi.width)
+        flow = FlowDistance()
+    except GenvidError as e:  # OpenCV is optional; tiny frames have no region to compare
+        flow, notes = None, [f"tOF skipped: {e}"]
     with FrameReader(pi) as a, FrameReader(ri) as b:
         for fa, fb in zip(a, b):
             rows.append(frame_scores(fa, fb, crop=crop))
+            if flow is not None:
+                rows[-1]["tof"] = flow.add(fa, fb) or 0.0  # the first frame has no predecessor
     if with_vmaf:
         per_frame = vmaf(pred, ref)["per_frame"]
         if len(per_frame) != len(rows):
             raise GenvidError(f"VMAF scored {len(per_frame)} frames of {len(rows)}")
         for row, v in zip(rows, per_frame):
             row["vmaf"] = v
-    return {"frames": len(rows), "mean": mean_scores(rows), "per_frame": rows}
+    means = mean_scores(rows)
+    if flow is not None:
+        means["tof"] = flow.mean()  # over frame pairs, not frames
+    return {"frames": len(rows), "mean": means, "per_frame": rows, "notes": notes}
 
 
 def write_csv(rows: list[dict], path: str | Path) -> None:
