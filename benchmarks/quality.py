@@ -54,8 +54,9 @@ def main() -> None:
         return
     m, b = scores["model"], scores["bicubic"]
     print(f"{a.model} on {a.data} ({scores['clips']} clips)")
-    print(f"  model  : PSNR-Y {m['psnr_y']:.2f} dB  SSIM-Y {m['ssim_y']:.4f}")
-    print(f"  bicubic: PSNR-Y {b['psnr_y']:.2f} dB  SSIM-Y {b['ssim_y']:.4f}")
+    for label, r in (("model  ", m), ("bicubic", b)):
+        t = f"  tOF {r['tof']:.3f}" if "tof" in r else ""
+        print(f"  {label}: PSNR-Y {r['psnr_y']:.2f} dB  SSIM-Y {r['ssim_y']:.4f}{t}")
     print(f"  gain   : {m['psnr_y'] - b['psnr_y']:+.2f} dB PSNR-Y (target >= +1.5)")
 
 

@@ -15,7 +15,7 @@ Y_WEIGHTS = (65.481, 128.553, 24.966)
 
 def to_float255(frame) -> torch.Tensor:
     """(H, W, 3) integer frame -> (3, H, W) float64 in [0, 255]."""
-    t = torch.as_tensor(np.asarray(frame))
+    t = torch.tensor(np.asarray(frame))  # a copy: frames from Pillow are read-only
     peak = 65535.0 if t.dtype == torch.uint16 or (t.dtype == torch.int32 and t.max() > 255) else 255.0
     return t.permute(2, 0, 1).double() * (255.0 / peak)
 
