@@ -5,6 +5,7 @@ import os
 import shutil
 import sys
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import torch
@@ -72,8 +73,6 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     src, output = Path(input), Path(output)
     info = probe(src)
     if fps is not None:
-        from fractions import Fraction
-
         try:
             info.fps = Fraction(fps)
         except (ValueError, ZeroDivisionError):

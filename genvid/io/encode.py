@@ -77,7 +77,9 @@ class FrameWriter:
             pix_in = "rgb48le" if self.high_bit_depth else "rgb24"
             cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-f", "rawvideo",
                    "-pix_fmt", pix_in, "-s", f"{width}x{height}", "-framerate", f"{self.fps.numerator}/{self.fps.denominator}",
-                   "-i", "pipe:0", *encoder_args(codec, crf, pix_fmt, source), "-an", "-sn", str(self.path)]
+                   "-i", "pipe:0", *encoder_args(codec, crf, pix_fmt, source), "-an", "-sn",
+                   *(["-movflags", "+faststart"] if self.path.suffix.lower() in (".mp4", ".m4v", ".mov") else []),
+                   str(self.path)]
             self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._err_file)
         self._thread = threading.Thread(target=self._run, name="genvid-encode", daemon=True)
         self._thread.start()
