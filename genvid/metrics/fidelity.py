@@ -50,4 +50,6 @@ def frame_scores(pred, ref, crop: int = 0) -> dict[str, float]:
 
 
 def mean_scores(rows: list[dict[str, float]]) -> dict[str, float]:
-    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} if rows else {}
+    """Mean of each score over the rows that have it."""
+    keys = dict.fromkeys(k for r in rows for k in r)
+    return {k: float(np.mean([r[k] for r in rows if k in r])) for k in keys}

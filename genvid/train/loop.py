@@ -60,6 +60,8 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
         recipe.optim.max_steps = max_steps
     out = Path(output_dir or f"runs/{recipe.model.name}")
     ckpt = out / "checkpoints" / "last"
+    if not ckpt.exists() and ckpt.with_name("last.old").exists():  # killed between the two renames below
+        ckpt.with_name("last.old").rename(ckpt)
     if not resume and ckpt.exists():
         raise GenvidError(f"{out} already holds a run; pass --resume to continue it or choose another --output-dir")
 
@@ -89,6 +91,8 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
     if resume and ckpt.exists():
         accelerator.load_state(str(ckpt))
         accelerator.print(f"resumed {ckpt} at step {state.step}")
+    elif resume:
+        accelerator.print(f"no checkpoint in {out}; starting a new run there")
 
     # data: sample i is a function of (seed, i); the sampler starts where the run stands
     d = recipe.data
@@ -106,6 +110,9 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
 
     def save_checkpoint():
         tmp = ckpt.with_name("last.tmp")
+        accelerator.wait_for_everyone()
+        if accelerator.is_main_process:
+            shutil.rmtree(tmp, ignore_errors=True)  # a save cut short by a crash
         accelerator.wait_for_everyone()
         accelerator.save_state(str(tmp))
         if accelerator.is_main_process:
