@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def main() -> None:
         scores = evaluate_sr(model, a.data, scale, a.device)
     except GenvidError as e:
         fail(PROG, str(e))
-    result = {"data": str(Path(a.data).resolve().relative_to(REPO.parent)) if Path(a.data).resolve().is_relative_to(REPO.parent) else a.data,
+    result = {"data": os.path.relpath(Path(a.data).resolve(), REPO),
               "protocol": f"BI x{scale}: PIL bicubic down, Y BT.601, {scale}-pixel border crop",
               "command": f"python benchmarks/quality.py --model {a.model}", **scores}
     if a.write_card:

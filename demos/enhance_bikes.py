@@ -22,6 +22,19 @@ from genvid.io.testclip import make_test_clip
 REPO = Path(__file__).resolve().parents[1]
 
 
+def busiest_crop(frame: np.ndarray, size: int) -> tuple[int, int, int]:
+    """(y, x, size) of the square with the most detail (gradient energy), where the difference shows."""
+    grey = frame.astype(float).mean(axis=2)
+    energy = np.abs(np.diff(grey, axis=0))[:, :-1] + np.abs(np.diff(grey, axis=1))[:-1]
+    best, where = -1.0, (0, 0)
+    for y in range(0, energy.shape[0] - size + 1, size // 4):
+        for x in range(0, energy.shape[1] - size + 1, size // 4):
+            e = energy[y:y + size, x:x + size].sum()
+            if e > best:
+                best, where = e, (y, x)
+    return where[0], where[1], size
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--input", default=str(REPO.parent / "shared" / "data" / "clips" / "bikes.mp4"))
@@ -48,7 +61,8 @@ def main() -> int:
     sr = read_frames(out / "sr-x4.mp4", max_frames=1)[0]
     h, w = lr.shape[:2]
     bicubic = np.asarray(Image.fromarray(lr).resize((w * 4, h * 4), Image.BICUBIC))
-    cy, cx, size = h * 2 - 128, w * 2 - 128, 256
+    cy, cx, size = busiest_crop(lr, 64)
+    cy, cx, size = cy * 4, cx * 4, size * 4
     crops = [Image.fromarray(f[cy:cy + size, cx:cx + size]).resize((512, 512), Image.NEAREST) for f in (bicubic, sr)]
     canvas = Image.new("RGB", (1024 + 8, 512 + 24), "white")
     draw = ImageDraw.Draw(canvas)

@@ -26,10 +26,11 @@ def frame_to_tensor(frame: np.ndarray, device, dtype=torch.float32) -> torch.Ten
 
 def tensor_to_frame(x: torch.Tensor, high_bit_depth: bool = False) -> np.ndarray:
     """(3, H, W) in [0, 1] -> (H, W, 3) uint8, or uint16 when `high_bit_depth`, rounded."""
-    peak = 65535.0 if high_bit_depth else 255.0
-    x = (x.float().clamp(0, 1) * peak).round()
-    x = rearrange(x, "c h w -> h w c").cpu().numpy()
-    return x.astype(np.uint16 if high_bit_depth else np.uint8)
+    if high_bit_depth:  # torch has no uint16 arithmetic on every device: go through int32
+        x = (x.float().clamp(0, 1) * 65535.0).round().to(torch.int32)
+        return rearrange(x, "c h w -> h w c").cpu().numpy().astype(np.uint16)
+    x = (x.float().clamp(0, 1) * 255.0).round().to(torch.uint8)  # on the device: 4x less to copy back
+    return np.ascontiguousarray(rearrange(x, "c h w -> h w c").cpu().numpy())
 
 
 class Streamer:

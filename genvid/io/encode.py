@@ -41,7 +41,7 @@ def encoder_args(codec: str, crf: int | None, pix_fmt: str | None, source: Video
     filters = []
     if pix_fmt and not pix_fmt.startswith(("rgb", "bgr", "gbr")):
         matrix = MATRIX_FOR_SCALE.get(space or "", "bt601")
-        filters.append(f"scale=out_color_matrix={matrix}:out_range={rng}:flags=bicubic+accurate_rnd+full_chroma_int")
+        filters.append(f"scale=out_color_matrix={matrix}:out_range={rng}:flags=bicubic+accurate_rnd")
         args += ["-colorspace", space if space in MATRIX_FOR_SCALE else "smpte170m", "-color_range", rng]
     if source and source.sample_aspect:  # upscaling keeps the pixel shape, so the display shape stays
         filters.append(f"setsar={source.sample_aspect.numerator}/{source.sample_aspect.denominator}")
