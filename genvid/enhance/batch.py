@@ -18,9 +18,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import yaml
-
 from ..errors import GenvidError
+from ..yaml_file import read_yaml
 
 OPTIONS = {"model", "device", "precision", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps"}
 
@@ -32,12 +31,7 @@ def _within(path: Path, folder: Path) -> bool:
 def expand_jobs(jobs_file: str | Path) -> list[dict]:
     """Every concrete job: {"input", "output", "options"}, globs expanded and paths checked."""
     jobs_file = Path(jobs_file)
-    try:
-        spec = yaml.safe_load(jobs_file.read_text()) or {}
-    except OSError as e:
-        raise GenvidError(f"cannot read jobs file {jobs_file}: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        raise GenvidError(f"jobs file {jobs_file} is not valid YAML: {str(e).splitlines()[0]}") from None
+    spec = read_yaml(jobs_file, "jobs file")
     base = jobs_file.resolve().parent
     defaults = spec.get("defaults") or {}
     entries = spec.get("jobs")

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import GenvidError
+from ..yaml_file import read_yaml
 
 SHARED_DATA = "../shared/data"
 
@@ -110,13 +111,7 @@ def set_override(tree: dict, assignment: str) -> None:
 
 def load_recipe(path: str | Path, overrides: list[str] = ()) -> tuple[Recipe, dict]:
     """The recipe dataclass and the plain dict it came from (overrides applied)."""
-    path = Path(path)
-    try:
-        tree = yaml.safe_load(path.read_text()) or {}
-    except OSError as e:
-        raise GenvidError(f"cannot read recipe {path}: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        raise GenvidError(f"recipe {path} is not valid YAML: {str(e).splitlines()[0]}") from None
+    tree = read_yaml(path, "recipe")
     for o in overrides:
         set_override(tree, o)
     return _build(Recipe, tree, ""), tree
