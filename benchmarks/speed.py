@@ -9,7 +9,7 @@
 Both are warmed up once, then timed in --rounds rounds in alternating order; the best of each is kept
 so that background load affects both alike.  Target: end-to-end / model-only >= 0.9.
 
-    .venv/bin/python benchmarks/speed.py [--model sr-x4] [--device auto] [--size 320x180] [--frames 30] [--json]
+    .venv/bin/python benchmarks/speed.py [--model sr-x4] [--device auto] [--size 320x180] [--frames 120] [--json]
 """
 from __future__ import annotations
 
@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     add_common_options(p, "320x180")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
                    help="as `genvid enhance --precision` (default auto: fp16 on GPU, fp32 on CPU)")
-    p.add_argument("--frames", type=int, default=30, help="frames in the clip (default 30)")
+    p.add_argument("--frames", type=int, default=120,
+                   help="frames in the clip (default 120: long enough that start-up costs do not dominate)")
     p.add_argument("--rounds", type=int, default=2, help="timed rounds per path, best kept (default 2)")
     a = p.parse_args(argv)
     if a.frames < 1 or a.rounds < 1:
