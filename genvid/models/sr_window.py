@@ -31,8 +31,8 @@ class SlidingWindowSR(nn.Module):
     def __init__(self, channels: int = 32, blocks: int = 6, radius: int = 1, scale: int = 4,
                  encoder_blocks: int = 1):
         super().__init__()
-        self.channels, self.radius, self.scale = channels, radius, scale
-        self.window_radius = radius
+        self.channels, self.scale = channels, scale
+        self.window_radius = radius  # output t uses frames t - radius .. t + radius
         self.encoder = nn.Sequential(conv3x3(3, channels), nn.LeakyReLU(0.1, inplace=True),
                                      *[ResidualBlock(channels) for _ in range(encoder_blocks)])
         self.fuse = nn.Sequential(conv3x3(channels * (2 * radius + 1), channels),
@@ -59,6 +59,6 @@ class SlidingWindowSR(nn.Module):
                           "(b t) c h w -> b t c h w", b=b)
         out = []
         for i in range(t):
-            idx = [min(max(j, 0), t - 1) for j in range(i - self.radius, i + self.radius + 1)]
+            idx = [min(max(j, 0), t - 1) for j in range(i - self.window_radius, i + self.window_radius + 1)]
             out.append(self.decode([feats[:, j] for j in idx], x[:, i]))
         return torch.stack(out, dim=1)
