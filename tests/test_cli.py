@@ -51,7 +51,8 @@ def test_eval_json_keys_csv_and_identity(clip_maker, tmp_path):
     assert set(scores) == {"psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb", "vmaf", "tof"}
     assert scores["ssim_y"] == pytest.approx(1.0) and scores["vmaf"] > 95 and scores["tof"] == 0.0
     lines = csv_path.read_text().splitlines()
-    assert lines[0] == "frame,psnr_y,ssim_y,psnr_rgb,ssim_rgb,tof,vmaf" and len(lines) == 4
+    assert lines[0] == "frame,psnr_y,ssim_y,psnr_rgb,ssim_rgb,vmaf,tof" and len(lines) == 4
+    assert lines[1].endswith(",") and lines[2].endswith(",0.0"), "no tOF for the first frame, then one per pair"
 
 
 def test_eval_folder_against_video_and_degraded_scores_lower(clip_maker, tmp_path):

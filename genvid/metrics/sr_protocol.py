@@ -7,7 +7,6 @@ Bicubic upscaling of the same input is scored alongside.
 """
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from PIL import Image
 from ..data.clips import find_clips, load_clip
 from ..data.degrade import bicubic_downscale
 from .fidelity import frame_scores, mean_scores
-from .temporal import tof
+from .temporal import tof, tof_unavailable
 
 
 def to_uint8(frames: torch.Tensor) -> np.ndarray:
@@ -38,14 +37,13 @@ def evaluate_sr(model, root: str | Path, scale: int = 4, device="cpu", max_frame
     was_training = model.training
     model.eval()
     rows, base_rows = [], []
-    has_cv2 = importlib.util.find_spec("cv2") is not None  # tOF is reported when OpenCV is installed
     for path in find_clips(root):
         hr = crop_to_multiple(load_clip(path, max_frames), scale)
         lr = np.stack([bicubic_downscale(f, scale) for f in hr])
         x = rearrange(torch.from_numpy(lr), "t h w c -> 1 t c h w").float().div(255.0).to(device)
         sr = to_uint8(model(x)[0])
         rows.append(mean_scores([frame_scores(p, r, crop=scale) for p, r in zip(sr, hr)]))
-        flow_ok = has_cv2 and min(hr.shape[1:3]) >= 48
+        flow_ok = tof_unavailable(*hr.shape[1:3]) is None
         if flow_ok:
             rows[-1]["tof"] = tof(sr, hr)
         if with_bicubic:

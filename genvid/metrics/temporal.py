@@ -36,6 +36,16 @@ def central_crop_box(height: int, width: int) -> tuple[int, int, int, int]:
     return (height - h) // 2, (width - w) // 2, h, w
 
 
+def tof_unavailable(height: int, width: int) -> str | None:
+    """Why tOF cannot be scored on frames of this size here (no OpenCV, frames too small), or None."""
+    try:
+        _cv2()
+        central_crop_box(height, width)
+    except GenvidError as e:
+        return str(e)
+    return None
+
+
 class FlowDistance:
     """Feed (pred, ref) frame pairs in order; `per_pair` holds one tOF value per consecutive pair."""
 
