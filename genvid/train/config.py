@@ -38,8 +38,35 @@ class DataConfig:
 
 @dataclass
 class LossConfig:
+    """Weights of the generator's loss terms (0 switches a term off) and the critics' settings."""
     charbonnier: float = 1.0
     charbonnier_eps: float = 1e-3
+    l1: float = 0.0
+    lpips: float = 0.0  # perceptual; needs an ImageNet backbone file (see genvid/losses/perceptual.py)
+    lpips_net: str = "alex"
+    lpips_backbone: str | None = None  # explicit backbone file; else torchvision's cache under TORCH_HOME
+    lpips_missing: str = "error"  # error | skip: what to do when lpips > 0 and the backbone is absent
+    gan: str = "nonsat"  # nonsat | hinge | ragan
+    adversarial: float = 0.0  # weight of each discriminator's generator loss
+    adversarial_start: int = 0  # steps of generator-only training before the critics judge it
+    feature_matching: float = 0.0
+    r1: float = 0.0  # gamma of the R1 penalty on real inputs
+    r1_every: int = 16  # lazy R1: every N steps, scaled by N
+    pingpong: float = 0.0
+    warp: float = 0.0  # flow-warped temporal consistency; trains a flow estimator alongside
+    flow_smooth: float = 0.1
+
+
+@dataclass
+class DiscriminatorConfig:
+    kinds: list[str] = field(default_factory=list)  # spatiotemporal and/or unet; empty: no GAN
+    spatiotemporal: dict = field(default_factory=dict)  # constructor arguments
+    unet: dict = field(default_factory=dict)
+    window: int = 3  # frames per clip the spatio-temporal critic judges
+    lr: float = 1e-4
+    betas: tuple[float, float] = (0.9, 0.99)
+    flow_channels: int = 32  # the flow estimator trained with the critics when loss.warp > 0
+    flow_lr: float = 1e-4
 
 
 @dataclass
@@ -62,6 +89,8 @@ class TrainConfig:
     val_every: int = 500
     save_every: int = 250
     threads: int = 0  # torch CPU threads per process; 0 leaves torch's default
+    grad_accum: int = 1  # micro-batches per optimizer step
+    select: str = "psnr_y"  # best.safetensors by validation psnr_y, or "last" (GANs: PSNR favours blur)
 
 
 @dataclass
@@ -69,6 +98,7 @@ class Recipe:
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     loss: LossConfig = field(default_factory=LossConfig)
+    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 

@@ -1,20 +1,30 @@
-"""`genvid train`: the Accelerate training loop, top to bottom.
+"""`genvid train`: the Accelerate training loop, top to bottom, for plain and GAN recipes.
 
 One process: `genvid train RECIPE.yaml`.  Many: `accelerate launch --num_processes N -m genvid train ...`
-(data-parallel; each process draws its own samples, see `StepSampler`).  State (model, optimizer,
-scheduler, EMA, step, RNG) is saved with `save_state` to OUTPUT/checkpoints/last and `--resume` continues
-the same run.  The best EMA weights by validation PSNR-Y are exported to OUTPUT/best.safetensors
-with a card; the last EMA weights to OUTPUT/last.safetensors.
+(data-parallel; each process draws its own samples, see `StepSampler`).
+
+Each optimizer step (over `train.grad_accum` micro-batches):
+1. generator step: pixel (Charbonnier, L1), perceptual (LPIPS), ping-pong and warp-consistency terms,
+   and, when the recipe names discriminators, adversarial and feature-matching terms from critics whose
+   parameters are frozen for this step;
+2. critic step (GAN recipes): each discriminator's loss on real and generated clips in one forward,
+   a lazy R1 penalty on real inputs every `loss.r1_every` steps (correct under fp16's GradScaler), and
+   the photometric loss that trains the flow estimator used by the warp term.
+Every term is weighted in the recipe and logged to TensorBoard with sample frames.  State (networks,
+both optimizers, scheduler, EMA of the generator, step, RNG) is saved with `save_state` to
+OUTPUT/checkpoints/last; `--resume` continues the same run with the same data order.  EMA weights are
+exported to OUTPUT/best.safetensors (by validation PSNR-Y, or the last when `train.select: last`) and
+OUTPUT/last.safetensors, each with a card.
 """
 from __future__ import annotations
 
 import json
 import math
-import shutil
 import time
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from accelerate import Accelerator
 from accelerate.utils import set_seed
 from torch.optim.lr_scheduler import LambdaLR
@@ -24,56 +34,64 @@ from torch.utils.data import DataLoader
 from ..data.clips import ClipDataset, StepSampler
 from ..data.degrade import build_degradation
 from ..errors import GenvidError
+from ..losses.adversarial import (
+    GAN_KINDS,
+    discriminator_loss,
+    feature_matching,
+    generator_loss,
+    r1_penalty,
+)
 from ..losses.pixel import charbonnier
+from ..losses.temporal import photometric_loss, pingpong_loss, warp_consistency
 from ..metrics.sr_protocol import evaluate_sr
+from ..models.discriminators import CriticSet
+from ..models.flow import FlowEstimator
 from ..models.registry import build_model, load_model
 from .config import load_recipe
 from .export import export_model
+from .state import TrainState, recover_checkpoint, save_checkpoint, warmup_cosine
 
 
-class TrainState:
-    """Step and best score, saved and restored with the Accelerate state."""
+def build_perceptual(loss, device):
+    """The LPIPS loss module, None when its weight is 0 or (lpips_missing: skip) its backbone is absent."""
+    if loss.lpips <= 0:
+        return None, "off"
+    from ..losses.perceptual import LPIPSLoss
 
-    def __init__(self):
-        self.step, self.best = 0, -math.inf
-
-    def state_dict(self) -> dict:
-        return {"step": self.step, "best": self.best}
-
-    def load_state_dict(self, d: dict) -> None:
-        self.step, self.best = int(d["step"]), float(d["best"])
-
-
-def warmup_cosine(warmup: int, total: int, min_ratio: float):
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, total - warmup))
-        return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
-    return factor
+    try:
+        return LPIPSLoss(net=loss.lpips_net, backbone_path=loss.lpips_backbone).to(device), "on"
+    except GenvidError as e:
+        if loss.lpips_missing != "skip":
+            raise
+        return None, f"skipped: {e}"
 
 
 def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None = None,
           resume: bool = False, overrides: list[str] = ()) -> dict:
-    recipe, tree = load_recipe(recipe_path, overrides)
+    recipe, _ = load_recipe(recipe_path, overrides)
     if max_steps is not None:
         recipe.optim.max_steps = max_steps
+    d, lw, dc = recipe.data, recipe.loss, recipe.discriminator
+    if lw.gan not in GAN_KINDS:
+        raise GenvidError(f"unknown loss.gan '{lw.gan}' in {recipe_path}; known: {', '.join(GAN_KINDS)}")
+    if "spatiotemporal" in dc.kinds and d.clip_frames < dc.window:
+        raise GenvidError(f"data.clip_frames {d.clip_frames} is shorter than discriminator.window {dc.window}")
     out = Path(output_dir or f"runs/{recipe.model.name}")
     ckpt = out / "checkpoints" / "last"
-    if not ckpt.exists() and ckpt.with_name("last.old").exists():  # killed between the two renames below
-        ckpt.with_name("last.old").rename(ckpt)
+    recover_checkpoint(ckpt)
     if not resume and ckpt.exists():
         raise GenvidError(f"{out} already holds a run; pass --resume to continue it or choose another --output-dir")
 
     # cpu=True without CUDA, so that processes started by torchrun / `accelerate launch --multi_gpu` on a
     # CPU-only machine join one gloo group instead of each training alone
     accelerator = Accelerator(mixed_precision=recipe.train.mixed_precision, log_with="tensorboard",
-                              project_dir=str(out), cpu=not torch.cuda.is_available())
+                              project_dir=str(out), cpu=not torch.cuda.is_available(),
+                              gradient_accumulation_steps=recipe.train.grad_accum)
     if recipe.train.threads:
         torch.set_num_threads(recipe.train.threads)
     set_seed(recipe.train.seed)
 
-    # networks, optimizer, schedule, EMA
+    # generator, its optimizer, schedule and EMA
     model = build_model(recipe.model.arch, recipe.model.args)
     if recipe.model.init_from:
         model.load_state_dict(load_model(recipe.model.init_from).state_dict())
@@ -83,7 +101,25 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
     # stepped once per optimizer step by us (Accelerate would step a prepared scheduler once per process)
     sched = LambdaLR(opt, warmup_cosine(recipe.optim.warmup_steps, recipe.optim.max_steps,
                                         recipe.optim.min_lr / recipe.optim.lr))
+
+    # critics and the flow estimator, with their own optimizer
+    critics = CriticSet(dc.kinds, {"spatiotemporal": dc.spatiotemporal, "unet": dc.unet}, dc.window) \
+        if dc.kinds else None
+    flow_net = FlowEstimator(dc.flow_channels) if lw.warp > 0 else None
+    groups = ([{"params": critics.parameters(), "lr": dc.lr}] if critics else []) + \
+             ([{"params": flow_net.parameters(), "lr": dc.flow_lr}] if flow_net else [])
+    opt_d = torch.optim.Adam(groups, betas=dc.betas) if groups else None
+    perceptual, perceptual_status = build_perceptual(lw, accelerator.device)
+    if perceptual_status.startswith("skipped"):
+        accelerator.print(f"warning: LPIPS loss {perceptual_status}")
+
     model, opt = accelerator.prepare(model, opt)
+    if critics:
+        critics = accelerator.prepare(critics)
+    if flow_net:
+        flow_net = accelerator.prepare(flow_net)
+    if opt_d:
+        opt_d = accelerator.prepare(opt_d)
     ema.to(accelerator.device)
     state = TrainState()
     for obj in (ema, sched, state):
@@ -94,12 +130,12 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
     elif resume:
         accelerator.print(f"no checkpoint in {out}; starting a new run there")
 
-    # data: sample i is a function of (seed, i); the sampler starts where the run stands
-    d = recipe.data
+    # data: micro-batch i is a function of (seed, i); the sampler starts where the run stands
+    accum = recipe.train.grad_accum
     dataset = ClipDataset(d.train, build_degradation(d.degradation, d.scale), d.scale, d.clip_frames,
                           d.patch, seed=recipe.train.seed, max_frames=d.max_frames)
-    sampler = StepSampler(d.batch_size, state.step, accelerator.process_index, accelerator.num_processes,
-                          recipe.optim.max_steps)
+    sampler = StepSampler(d.batch_size, state.step * accum, accelerator.process_index,
+                          accelerator.num_processes, recipe.optim.max_steps * accum)
     loader = DataLoader(dataset, batch_sampler=sampler, num_workers=d.num_workers,
                         persistent_workers=d.num_workers > 0)
 
@@ -108,27 +144,19 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
         (out / "recipe.yaml").write_text(Path(recipe_path).read_text())
     accelerator.init_trackers("train", config={"recipe": str(recipe_path), "max_steps": recipe.optim.max_steps})
 
-    def save_checkpoint():
-        tmp = ckpt.with_name("last.tmp")
-        accelerator.wait_for_everyone()
-        if accelerator.is_main_process:
-            shutil.rmtree(tmp, ignore_errors=True)  # a save cut short by a crash
-        accelerator.wait_for_everyone()
-        accelerator.save_state(str(tmp))
-        if accelerator.is_main_process:
-            old = ckpt.with_name("last.old")
-            if ckpt.exists():
-                ckpt.rename(old)
-            tmp.rename(ckpt)
-            shutil.rmtree(old, ignore_errors=True)
-        accelerator.wait_for_everyone()
-
     def card(scores: dict | None) -> dict:
         return {"name": recipe.model.name, "task": recipe.model.task, "scale": d.scale,
                 "arch": recipe.model.arch, "args": recipe.model.args,
-                "description": recipe.model.description,
+                "description": recipe.model.description, "init_from": recipe.model.init_from,
                 "recipe": str(recipe_path), "training_data": d.train, "degradation": d.degradation,
-                "steps": state.step, "validation": scores}
+                "losses": {k: v for k, v in vars(lw).items()}, "discriminators": dc.kinds,
+                "lpips": perceptual_status, "steps": state.step, "validation": scores}
+
+    def log_samples(lr_clip, sr, hr):
+        tracker = accelerator.get_tracker("tensorboard", unwrap=True)
+        up = F.interpolate(lr_clip[:1, 0].float(), size=hr.shape[-2:], mode="nearest")
+        grid = torch.cat([up, sr[:1, 0].float(), hr[:1, 0].float()], dim=-1).clamp(0, 1)
+        tracker.add_images("samples/input_output_truth", grid.cpu(), state.step)
 
     def validate():
         scores = evaluate_sr(ema.module, d.val, d.scale, accelerator.device) if d.val else None
@@ -136,22 +164,87 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
         accelerator.print(f"step {state.step} val {json.dumps(scores)}")
         if scores:
             accelerator.log({f"val/{k}": v for k, v in scores["model"].items()}, step=state.step)
-        if psnr > state.best or not (out / "best.safetensors").exists():
+        best_file = out / "best.safetensors"
+        if recipe.train.select == "last" or psnr > state.best or not best_file.exists():
             state.best = max(state.best, psnr)
-            export_model(ema.module, out / "best.safetensors", card({"data": d.val, "protocol": "BI x4",
-                                                                    **(scores or {})}))
+            export_model(ema.module, best_file, card({"data": d.val, "protocol": "BI x4", **(scores or {})}))
+
+    def upsample(lr_clip):
+        return F.interpolate(lr_clip.flatten(0, 1), scale_factor=d.scale, mode="bicubic",
+                             align_corners=False).unflatten(0, lr_clip.shape[:2])
+
+    weights = {"charbonnier": lw.charbonnier, "l1": lw.l1, "lpips": lw.lpips, "pingpong": lw.pingpong,
+               "warp": lw.warp}
+
+    def weight(term: str) -> float:
+        return weights.get(term, lw.adversarial if term.startswith("adv_") else lw.feature_matching)
 
     model.train()
     t0, seen = time.time(), 0
-    for lr_clip, hr_clip in loader:
+    for micro, (lr_clip, hr_clip) in enumerate(loader):
         lr_clip, hr_clip = lr_clip.to(accelerator.device), hr_clip.to(accelerator.device)
-        with accelerator.autocast():
-            loss = recipe.loss.charbonnier * charbonnier(model(lr_clip), hr_clip, recipe.loss.charbonnier_eps)
-        accelerator.backward(loss)
-        if recipe.optim.grad_clip:
-            accelerator.clip_grad_norm_(model.parameters(), recipe.optim.grad_clip)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
+        models = [m for m in (model, critics, flow_net) if m is not None]
+        with accelerator.accumulate(*models):
+            # 1. generator step
+            terms = {}
+            with accelerator.autocast():
+                sr = model(lr_clip)
+                flow = flow_net.clip_flow(lr_clip, d.scale) if flow_net else None
+                if lw.charbonnier:
+                    terms["charbonnier"] = charbonnier(sr, hr_clip, lw.charbonnier_eps)
+                if lw.l1:
+                    terms["l1"] = F.l1_loss(sr.float(), hr_clip)
+                if perceptual is not None:
+                    terms["lpips"] = perceptual(sr, hr_clip)
+                if lw.pingpong:
+                    terms["pingpong"] = pingpong_loss(sr, model(lr_clip.flip(1)))
+                if flow is not None:
+                    terms["warp"] = warp_consistency(sr, hr_clip, flow.detach().float())
+                adversarial = critics is not None and state.step >= lw.adversarial_start
+                if adversarial:
+                    lr_up = upsample(lr_clip)
+                    judge = accelerator.unwrap_model(critics)  # frozen here; synced in the critic step
+                    judge.requires_grad_(False)
+                    fake_out = judge(sr, lr_up)
+                    with torch.no_grad():
+                        real_out = judge(hr_clip, lr_up) if lw.gan == "ragan" or lw.feature_matching else None
+                    judge.requires_grad_(True)
+                    for kind, (logits, feats) in fake_out.items():
+                        real_logits, real_feats = real_out[kind] if real_out else (None, None)
+                        terms[f"adv_{kind}"] = generator_loss(lw.gan, logits, real_logits)
+                        if lw.feature_matching:
+                            terms[f"fm_{kind}"] = feature_matching(feats, real_feats)
+            g_loss = sum(weight(k) * v for k, v in terms.items())
+            accelerator.backward(g_loss)
+            if recipe.optim.grad_clip and accelerator.sync_gradients:
+                accelerator.clip_grad_norm_(model.parameters(), recipe.optim.grad_clip)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+
+            # 2. critic step (and the flow estimator)
+            if opt_d is not None:
+                d_terms = {}
+                with accelerator.autocast():
+                    if critics is not None:
+                        r1_now = lw.r1 > 0 and state.step % lw.r1_every == 0
+                        real = hr_clip.detach().requires_grad_(r1_now)
+                        lr_up = upsample(lr_clip)
+                        both = critics(torch.cat([real, sr.detach()]), torch.cat([lr_up, lr_up]))
+                        for kind, (logits, _) in both.items():
+                            real_logits, fake_logits = logits.chunk(2)
+                            d_terms[f"d_{kind}"] = discriminator_loss(lw.gan, real_logits, fake_logits)
+                            if r1_now:
+                                scale = accelerator.scaler.get_scale() if accelerator.scaler else 1.0
+                                d_terms[f"r1_{kind}"] = (lw.r1 / 2 * lw.r1_every) * r1_penalty(real_logits, real, scale)
+                    if flow is not None:
+                        d_terms["photometric"] = photometric_loss(hr_clip, flow.float(), lw.flow_smooth)
+                accelerator.backward(sum(d_terms.values()))
+                opt_d.step()
+                opt_d.zero_grad(set_to_none=True)
+                terms.update(d_terms)
+
+        if not accelerator.sync_gradients:
+            continue
         sched.step()
         ema.update_parameters(accelerator.unwrap_model(model))
         state.step += 1
@@ -160,13 +253,17 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
         last = state.step >= recipe.optim.max_steps
         if state.step % recipe.train.log_every == 0 or last:
             rate = seen / (time.time() - t0)
-            accelerator.log({"train/loss": loss.item(), "train/lr": sched.get_last_lr()[0]}, step=state.step)
-            accelerator.print(f"step {state.step}/{recipe.optim.max_steps} loss {loss.item():.5f} "
-                              f"lr {sched.get_last_lr()[0]:.2e} {rate:.2f} steps/s")
+            values = {k: v.item() for k, v in terms.items()}
+            accelerator.log({**{f"train/{k}": v for k, v in values.items()}, "train/loss": g_loss.item(),
+                             "train/lr": sched.get_last_lr()[0]}, step=state.step)
+            accelerator.print(f"step {state.step}/{recipe.optim.max_steps} loss {g_loss.item():.5f} "
+                              + " ".join(f"{k} {v:.5f}" for k, v in values.items())
+                              + f" lr {sched.get_last_lr()[0]:.2e} {rate:.2f} steps/s")
         if (state.step % recipe.train.val_every == 0 or last) and accelerator.is_main_process:
+            log_samples(lr_clip, sr.detach(), hr_clip)
             validate()
         if state.step % recipe.train.save_every == 0 or last:
-            save_checkpoint()
+            save_checkpoint(accelerator, ckpt)
         if last:
             break
 
