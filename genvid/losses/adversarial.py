@@ -44,11 +44,15 @@ def generator_loss(kind: str, fake: torch.Tensor, real: torch.Tensor | None = No
 def r1_penalty(real_logits: torch.Tensor, real_inputs: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
     """E ||d D(x) / d x||^2 over real samples (Mescheder et al. 2018); multiply by gamma / 2 yourself.
 
+    A patch or pixel critic gives many logits per sample: each sample's logits are averaged first, so
+    the penalty does not grow with the logit map's size.
+
     Under a GradScaler pass its current `scale`: the logits are scaled before differentiating so that
     fp16 gradients do not underflow, and the gradients are unscaled before squaring, so the value is
     the same as without scaling.  `real_inputs` must have requires_grad set before the forward pass.
     """
-    (grads,) = torch.autograd.grad(real_logits.float().sum() * scale, real_inputs, create_graph=True)
+    per_sample = real_logits.float().reshape(len(real_logits), -1).mean(1)
+    (grads,) = torch.autograd.grad(per_sample.sum() * scale, real_inputs, create_graph=True)
     grads = grads.float() / scale
     return grads.pow(2).flatten(1).sum(1).mean()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from kornia.geometry.transform import remap
-from kornia.utils import create_meshgrid
+from kornia.geometry import create_meshgrid
 from torch import nn
 
 
@@ -31,7 +31,8 @@ def _block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
 
 
 class FlowEstimator(nn.Module):
-    """forward(cur (N, 3, h, w), prev (N, 3, h, w), scale) -> flow (N, 2, scale*h, scale*w), HR pixels."""
+    """forward(lr (B, T, 3, h, w), scale) -> flows from each frame t >= 1 to frame t-1:
+    (B, T-1, 2, scale*h, scale*w) in HR pixels.  `pair(cur, prev, scale)` does one pair of frames."""
 
     def __init__(self, channels: int = 32):
         super().__init__()
@@ -45,7 +46,7 @@ class FlowEstimator(nn.Module):
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
-    def forward(self, cur: torch.Tensor, prev: torch.Tensor, scale: int = 1) -> torch.Tensor:
+    def pair(self, cur: torch.Tensor, prev: torch.Tensor, scale: int = 1) -> torch.Tensor:
         x0 = self.enc0(torch.cat([cur, prev], dim=1))
         x1 = self.enc1(x0)
         x2 = self.enc2(x1)
@@ -57,8 +58,7 @@ class FlowEstimator(nn.Module):
             flow = F.interpolate(flow, scale_factor=scale, mode="bilinear", align_corners=False) * scale
         return flow
 
-    def clip_flow(self, lr: torch.Tensor, scale: int) -> torch.Tensor:
-        """lr (B, T, 3, h, w) -> flows from each frame t >= 1 to t-1: (B, T-1, 2, scale*h, scale*w)."""
+    def forward(self, lr: torch.Tensor, scale: int = 1) -> torch.Tensor:
         b = lr.shape[0]
         cur, prev = lr[:, 1:].flatten(0, 1), lr[:, :-1].flatten(0, 1)
-        return self.forward(cur, prev, scale).unflatten(0, (b, -1))
+        return self.pair(cur, prev, scale).unflatten(0, (b, -1))

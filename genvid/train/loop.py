@@ -189,7 +189,7 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
             terms = {}
             with accelerator.autocast():
                 sr = model(lr_clip)
-                flow = flow_net.clip_flow(lr_clip, d.scale) if flow_net else None
+                flow = flow_net(lr_clip, d.scale) if flow_net else None
                 if lw.charbonnier:
                     terms["charbonnier"] = charbonnier(sr, hr_clip, lw.charbonnier_eps)
                 if lw.l1:
