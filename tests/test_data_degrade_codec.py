@@ -87,3 +87,19 @@ def test_stage_draws_within_its_options_and_applies_to_float_clips(frames):
     assert Compress({"prob": 0}).sample(rng) is None
     with pytest.raises(GenvidError, match="known: libx264"):
         Compress({"codecs": ["libvpx"]})
+
+
+def test_ffmpeg_without_loopback_decoder_gives_the_same_frames(monkeypatch):
+    """ffmpeg before 7.0 (imageio-ffmpeg 0.5.x) has no `-dec`: two runs joined by a NUT stream instead."""
+    rng = np.random.default_rng(3)
+    frames = (rng.random((3, 32, 48, 3)) * 255).astype(np.uint8)
+    one_run = degrade_codec.codec_round_trip(frames, "libx264", 30)
+    real_run = subprocess.run
+
+    def old_ffmpeg(cmd, *args, **kwargs):
+        if "-dec" in cmd:
+            return subprocess.CompletedProcess(cmd, 8, b"", b"Unrecognized option 'dec'.\n")
+        return real_run(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(degrade_codec.subprocess, "run", old_ffmpeg)
+    assert np.array_equal(degrade_codec.codec_round_trip(frames, "libx264", 30), one_run)

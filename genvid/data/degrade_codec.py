@@ -1,8 +1,8 @@
 """The compression stage of a degradation: JPEG per frame, or a real video codec through ffmpeg.
 
 JPEG is libjpeg through Pillow (4:2:0), every frame of a clip at the same quality.  Video codecs
-round-trip the whole clip through one run of the bundled ffmpeg (7.0 or newer, for its loopback
-decoder): RGB frames go in on a pipe as rawvideo, are converted to yuv420p (BT.601, limited range; the
+round-trip the whole clip through one run of the bundled ffmpeg (its loopback decoder; an ffmpeg
+older than 7.0 takes two runs joined by a NUT stream, with the same result): RGB frames go in on a pipe as rawvideo, are converted to yuv420p (BT.601, limited range; the
 decoded frames are converted back the same way), encoded, decoded inside ffmpeg and come back on a pipe:
 no files.  Frames with an odd side, or a side under 16 pixels, are padded by edge replication and
 cropped back.  Encoders run single-threaded, so the bitstream, and so the result, depends only on the
@@ -81,19 +81,24 @@ def codec_round_trip(frames: np.ndarray, codec: str, crf: int, preset: str = "me
     ph, pw = max(h + h % 2, MIN_SIDE), max(w + w % 2, MIN_SIDE)
     if (ph, pw) != (h, w):
         frames = np.pad(frames, ((0, 0), (0, ph - h), (0, pw - w), (0, 0)), mode="edge")
+    raw_in = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{pw}x{ph}", "-framerate", "25", "-i", "pipe:0"]
+    encode = ["-map", "0:v", "-pix_fmt", "yuv420p", "-c:v", codec, *encoder_options(codec, crf, preset)]
+    raw_out = ["-pix_fmt", "rgb24", "-fps_mode", "passthrough", "-f", "rawvideo", "pipe:1"]
+    base = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error"]
+    data = np.ascontiguousarray(frames).tobytes()
     # output 0 encodes and throws the bitstream away; "-dec 0:0" decodes that stream for output 1
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error",
-           "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{pw}x{ph}", "-framerate", "25", "-i", "pipe:0",
-           "-map", "0:v", "-pix_fmt", "yuv420p", "-c:v", codec, *encoder_options(codec, crf, preset), "-f", "null", "-",
-           "-dec", "0:0", "-filter_complex", "[dec:0]format=rgb24[out]", "-map", "[out]", "-fps_mode", "passthrough",
-           "-f", "rawvideo", "pipe:1"]
-    done = subprocess.run(cmd, input=np.ascontiguousarray(frames).tobytes(), capture_output=True, timeout=TIMEOUT_S,
-                          check=False)
+    done = subprocess.run(base + raw_in + encode + ["-f", "null", "-", "-dec", "0:0", "-filter_complex",
+                                                    "[dec:0]format=rgb24[out]", "-map", "[out]"] + raw_out,
+                          input=data, capture_output=True, timeout=TIMEOUT_S, check=False)
+    if done.returncode != 0 and b"Unrecognized option 'dec'" in done.stderr:
+        # ffmpeg before 7.0 has no loopback decoder: encode into a NUT stream, then decode it (same frames)
+        enc = subprocess.run(base + raw_in + encode + ["-f", "nut", "pipe:1"], input=data, capture_output=True,
+                             timeout=TIMEOUT_S, check=False)
+        done = enc if enc.returncode != 0 else subprocess.run(
+            base + ["-f", "nut", "-i", "pipe:0"] + raw_out, input=enc.stdout, capture_output=True,
+            timeout=TIMEOUT_S, check=False)
     if done.returncode != 0:
-        stderr = done.stderr.decode(errors="replace")
-        error = last_error_line(stderr)
-        if "Unrecognized option 'dec'" in stderr:
-            error = "this ffmpeg has no loopback decoder (-dec, ffmpeg 7.0+); upgrade imageio-ffmpeg"
+        error = last_error_line(done.stderr.decode(errors="replace"))
         raise GenvidError(f"{codec} round trip at CRF {crf} failed: {error}")
     if len(done.stdout) != t * ph * pw * 3:
         raise GenvidError(f"{codec} at CRF {crf} gave back {len(done.stdout) / (ph * pw * 3):g} frames of "
