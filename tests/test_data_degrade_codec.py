@@ -5,8 +5,14 @@ import pytest
 import torch
 
 from genvid.data import degrade_codec
-from genvid.data.degrade_codec import (VIDEO_CODECS, Compress, codec_round_trip, crf_to_qscale, jpeg_round_trip,
-                                       quantize)
+from genvid.data.degrade_codec import (
+    VIDEO_CODECS,
+    Compress,
+    codec_round_trip,
+    crf_to_qscale,
+    jpeg_round_trip,
+    quantize,
+)
 from genvid.errors import GenvidError
 
 

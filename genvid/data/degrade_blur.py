@@ -24,8 +24,17 @@ import torch
 from kornia.filters import filter2d, get_gaussian_kernel2d
 
 from ..errors import GenvidError
-from .degrade_options import (happens, log_uniform, pick, read_options, read_prob, read_range, read_weights,
-                              uniform, uniform_int)
+from .degrade_options import (
+    happens,
+    log_uniform,
+    pick,
+    read_options,
+    read_prob,
+    read_range,
+    read_weights,
+    uniform,
+    uniform_int,
+)
 
 SHAPES = ("iso", "aniso", "generalized_iso", "generalized_aniso", "plateau_iso", "plateau_aniso")
 MAX_KERNEL = 41

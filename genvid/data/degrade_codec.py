@@ -36,7 +36,15 @@ from PIL import Image
 from ..errors import GenvidError
 from ..io.ffmpeg import ffmpeg_exe, last_error_line
 from .clips import to_tensor
-from .degrade_options import happens, pick, read_options, read_prob, read_range, read_weights, uniform_int
+from .degrade_options import (
+    happens,
+    pick,
+    read_options,
+    read_prob,
+    read_range,
+    read_weights,
+    uniform_int,
+)
 
 VIDEO_CODECS = ("libx264", "libx265", "mpeg4", "mpeg2video")
 QSCALE_CODECS = ("mpeg4", "mpeg2video")

@@ -23,8 +23,17 @@ import torch
 from kornia.color import rgb_to_grayscale, rgb_to_ycbcr, ycbcr_to_rgb
 
 from .degrade_blur import blur, gaussian_kernel
-from .degrade_options import (happens, log_uniform, new_seed, pick, read_options, read_prob, read_range,
-                              read_weights, uniform)
+from .degrade_options import (
+    happens,
+    log_uniform,
+    new_seed,
+    pick,
+    read_options,
+    read_prob,
+    read_range,
+    read_weights,
+    uniform,
+)
 
 KINDS = ("gaussian", "poisson", "poisson_gaussian")
 

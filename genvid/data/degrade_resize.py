@@ -15,7 +15,15 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import GenvidError
-from .degrade_options import happens, pick, read_options, read_prob, read_range, read_weights, uniform
+from .degrade_options import (
+    happens,
+    pick,
+    read_options,
+    read_prob,
+    read_range,
+    read_weights,
+    uniform,
+)
 
 MODES = ("bicubic", "bilinear", "area")
 
