@@ -79,12 +79,27 @@ def add_eval(sub) -> None:
 
 
 def add_models(sub) -> None:
-    p = sub.add_parser("models", help="list the installed models and their measured scores")
+    p = sub.add_parser("models", help="list the installed models and their measured scores; convert checkpoints")
     p.add_argument("--json", action="store_true", help="print a JSON list")
+    actions = p.add_subparsers(dest="models_action", metavar="convert")
+    c = actions.add_parser("convert", help="write a Real-ESRGAN .pth (SRVGGNetCompact or RRDBNet) as genvid "
+                                           ".safetensors + .json card")
+    c.add_argument("checkpoint", help="the .pth file (read as plain tensors: params_ema, params or the top level)")
+    c.add_argument("output", help="OUT.safetensors (its card goes beside it as OUT.json), or an existing folder")
+    c.add_argument("--name", help="the model's name in its card (default: the output file's stem)")
+
+    def convert(a):
+        from ..models.third_party import convert_checkpoint
+
+        path, card = convert_checkpoint(a.checkpoint, a.output, a.name)
+        print(f"wrote {path} and {path.with_suffix('.json').name}: {card['arch']} x{card['scale']}, "
+              f"{card['parameters']:,} parameters; use it with --model {path}")
 
     def run(a):
         from ..models.registry import list_models
 
+        if a.models_action == "convert":
+            return convert(a)
         rows = [{"name": c.get("name"), "task": c.get("task"), "scale": c.get("scale"),
                  "parameters": c.get("parameters"), "gflops_640x360": c.get("gflops_640x360"),
                  "scores": (c.get("validation") or {}).get("model"), "path": c.get("path")} for c in list_models()]
