@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
+
+from ..errors import GenvidError
 
 
 def add_train(sub) -> None:
@@ -53,24 +56,47 @@ def add_enhance(sub) -> None:
 
 
 def add_eval(sub) -> None:
-    p = sub.add_parser("eval", help="PSNR, SSIM (Y and RGB), VMAF and tOF of a video or frame folder against a reference")
-    p.add_argument("pred")
-    p.add_argument("ref")
+    p = sub.add_parser("eval", help="PSNR, SSIM (Y and RGB), VMAF, tOF, LPIPS and tLP of a video or frame folder "
+                                    "against a reference")
+    p.add_argument("pred", help="the video or frame folder to score")
+    p.add_argument("ref", help="the reference: same size and frame count")
     p.add_argument("--crop", type=int, default=0, help="pixels cropped at each border before PSNR/SSIM")
-    p.add_argument("--json", action="store_true", help="print the means as one JSON object")
+    p.add_argument("--json", action="store_true", help="print the means as one JSON object (infinite PSNR: null)")
     p.add_argument("--csv", metavar="FILE", help="write per-frame scores to a CSV file")
+    p.add_argument("--plot", metavar="FILE.png", help="write a per-frame plot (PNG; needs matplotlib)")
     p.add_argument("--no-vmaf", action="store_true", help="skip VMAF (ffmpeg libvmaf, whole frames)")
+    p.add_argument("--no-lpips", action="store_true", help="skip LPIPS and tLP")
+    p.add_argument("--lpips-net", default="alex", choices=["alex", "vgg", "squeeze"],
+                   help="LPIPS backbone (default alex, as TecoGAN)")
+    p.add_argument("--lpips-backbone", metavar="FILE",
+                   help="torchvision ImageNet weights of that backbone (default: $GENVID_LPIPS_BACKBONE, then "
+                        "torch hub's checkpoints folder); never downloaded")
+    p.add_argument("--device", default="auto", help="device for LPIPS: auto, cpu or cuda[:N] (default auto)")
 
     def run(a):
-        from ..metrics.compare import evaluate_videos, write_csv
+        from ..enhance.api import pick_device
+        from ..metrics.evaluate import evaluate_videos, json_safe, write_csv
 
-        result = evaluate_videos(a.pred, a.ref, crop=a.crop, with_vmaf=not a.no_vmaf)
+        if a.crop < 0:
+            raise GenvidError(f"--crop must be 0 or more, got {a.crop}")
+        if a.plot:  # a bad plot path fails before the scoring, not after
+            from ..metrics.plot import check_plot_path, pyplot
+
+            check_plot_path(a.plot)
+            pyplot()
+        result = evaluate_videos(a.pred, a.ref, crop=a.crop, with_vmaf=not a.no_vmaf, with_lpips=not a.no_lpips,
+                                 lpips_net=a.lpips_net, lpips_backbone=a.lpips_backbone,
+                                 device=str(pick_device(a.device)))
         if a.csv:
             write_csv(result["per_frame"], a.csv)
+        if a.plot:
+            from ..metrics.plot import plot_per_frame
+
+            plot_per_frame(result["per_frame"], a.plot, f"{Path(a.pred).name} against {Path(a.ref).name}")
         for note in result["notes"]:
             print(f"genvid eval: note: {note}", file=sys.stderr)
         if a.json:
-            print(json.dumps(result["mean"]))
+            print(json.dumps(json_safe(result["mean"])))
         else:
             print(f"{result['frames']} frames")
             for k, v in result["mean"].items():
