@@ -105,3 +105,15 @@ def test_enhance_cli_end_to_end(clip_maker, tiny_model_dir, tmp_path):
     r = genvid("enhance", src, out, "--model", "tiny-x4", "--quiet", env_weights=tiny_model_dir)
     assert r.returncode == 0, r.stderr
     assert out.exists() and r.stdout == ""
+
+
+def test_compare_cli(clip_maker, tmp_path):
+    a = clip_maker("a.mp4", size="32x24", frames=3)
+    b = clip_maker("b.mp4", size="64x48", frames=4)
+    out = tmp_path / "cmp.mp4"
+    r = genvid("compare", a, b, "--out", out, "--label", "LR", "--label", "x2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"wrote {out}: 3 frames of {2 * 64 + 2}x48"
+    assert "stopped at the shortest input: 3 frames (b.mp4 has 4)" in r.stderr
+    bad = genvid("compare", a, b, "--out", tmp_path / "c.png", "--crop", "1,2")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "X,Y,W,H" in bad.stderr

@@ -158,4 +158,38 @@ def add_batch(sub) -> None:
     p.set_defaults(run=run)
 
 
-REGISTER = [add_enhance, add_train, add_eval, add_models, add_batch]
+def add_compare(sub) -> None:
+    p = sub.add_parser("compare", help="side-by-side or split-screen comparison video or image, zoomed labelled crops")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="two or more videos or frame folders")
+    p.add_argument("--out", required=True, help="a video file (.mp4, .mkv, ...) for all frames, or .png for one frame")
+    p.add_argument("--mode", default="side-by-side", choices=["side-by-side", "split"],
+                   help="panels next to each other, or one frame cut in vertical strips (default side-by-side)")
+    p.add_argument("--label", action="append", metavar="TEXT", help="label of each input, in order (default: file names)")
+    p.add_argument("--size", metavar="WxH", help="common size (default: the largest input's)")
+    p.add_argument("--resize", default="nearest", choices=["nearest", "bicubic"],
+                   help="how smaller inputs reach the common size (default nearest: every shown pixel is an input pixel)")
+    p.add_argument("--crop", metavar="X,Y,W,H", help="show only this region of the common-size frame")
+    p.add_argument("--zoom", type=int, default=1, help="enlarge each panel K times, nearest-neighbour (default 1)")
+    p.add_argument("--columns", type=int, help="side-by-side panels per row (default all in one row)")
+    p.add_argument("--split", type=float, help="split mode with two inputs: where the line is, 0..1 of the width")
+    p.add_argument("--frame", type=int, default=0, help="for a .png output: which frame, from 0 (default 0)")
+    p.add_argument("--crf", type=int, default=18, help="x264 quality of a video output (default 18)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+
+    def run(a):
+        from ..viz.compare import compare, parse_size
+        from ..viz.layout import Box
+
+        if a.columns is not None and a.columns < 1:
+            raise GenvidError(f"--columns must be 1 or more, got {a.columns}")
+        result = compare(a.inputs, a.out, labels=a.label, mode=a.mode, size=parse_size(a.size), method=a.resize,
+                         crop=Box.parse(a.crop) if a.crop else None, zoom=a.zoom, columns=a.columns,
+                         split=a.split, frame=a.frame, overwrite=a.overwrite, crf=a.crf)
+        for note in result["notes"]:
+            print(f"genvid compare: note: {note}", file=sys.stderr)
+        print(f"wrote {result['output']}: {result['frames']} frame{'s' if result['frames'] != 1 else ''} "
+              f"of {result['width']}x{result['height']}")
+    p.set_defaults(run=run)
+
+
+REGISTER = [add_enhance, add_train, add_eval, add_compare, add_models, add_batch]
