@@ -140,9 +140,9 @@ def tables(a, rows: list[dict], quality: dict, speed: dict, memory: dict, notes:
     lines = []
     if quality:
         anchor = next((q for q in quality.values() if q.get("anchor")), None)
-        lines += [f"Quality on `{a.data_label}` (BI protocol: PIL bicubic down, PSNR/SSIM on BT.601 Y with a "
-                  f"`scale`-pixel border crop, VMAF on whole RGB frames, frames then clips averaged; "
-                  f"first {a.max_frames} frames per clip):", "",
+        lines += [(f"Quality on `{a.data_label}` (BI protocol: PIL bicubic down, PSNR/SSIM on BT.601 Y with a "
+                   f"`scale`-pixel border crop, VMAF on whole RGB frames, frames then clips averaged; "
+                   f"first {a.max_frames} frames per clip):"), "",
                   "| model | scale | PSNR-Y (dB) | SSIM-Y | VMAF | tOF | PSNR-Y vs bicubic | PSNR-Y vs anchor |",
                   "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for label, q in quality.items():
@@ -155,12 +155,12 @@ def tables(a, rows: list[dict], quality: dict, speed: dict, memory: dict, notes:
         lines.append("")
     if speed:
         w, h = a.speed_size
-        lines += [f"Speed ({w}x{h} input, {a.speed_frames}-frame testsrc2 clip, best of {a.rounds}; precision auto: "
-                  "fp32 on CPU, fp16 on GPU):", "",
+        lines += [(f"Speed ({w}x{h} input, {a.speed_frames}-frame testsrc2 clip, best of {a.rounds}; "
+                   "precision auto: fp32 on CPU, fp16 on GPU):"), "",
                   "| model | device | model-only fps | end-to-end fps | ratio | GFLOPs / frame |",
                   "| --- | --- | --- | --- | --- | --- |"]
         for label, by_dev in speed.items():
-            for dev, s in by_dev.items():
+            for s in by_dev.values():
                 lines.append(f"| {label} | {s['device']} | {s['model_only_fps']:.2f} | {s['end_to_end_fps']:.2f} | "
                              f"{s['ratio']:.3f} | {s['gflops_per_frame']:.2f} |")
         lines.append("")
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from genvid.errors import GenvidError
 
-    started = time.time()
+    started, load_start = time.time(), os.getloadavg()[0]
     rows, notes = entries(a)
     if not rows:
         fail(PROG, "no models found: put <name>.safetensors + <name>.json in weights/ or on $GENVID_WEIGHTS")
@@ -232,8 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     except GenvidError as e:
         fail(PROG, e)
     command = "python benchmarks/report.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    header = (f"Measured by `{command.strip()}` on {machine()}, "
-              f"in {(time.time() - started) / 60:.1f} minutes.")
+    header = (f"Measured by `{command.strip()}` on {machine()}, in {(time.time() - started) / 60:.1f} minutes; "
+              f"1-minute load average {load_start:.1f} at the start and {os.getloadavg()[0]:.1f} at the end "
+              "(other work on the machine lowers the speed figures; the quality figures do not depend on it).")
     body = tables(a, rows, quality, speed, memory, notes)
     Path(a.out).write_text(f"# Benchmark results\n\n{header}\n\n{body}")
     if not a.no_readme:

@@ -57,12 +57,12 @@ def test_errors(clips, tmp_path):
     existing = tmp_path / "there.png"
     existing.write_bytes(b"x")
     cases = [
-        (dict(inputs=[lr], out=tmp_path / "a.png"), "at least two"),
-        (dict(inputs=[lr, sr], out=existing), "--overwrite"),
-        (dict(inputs=[lr, sr], out=tmp_path / "a.png", labels=["one"]), "1 labels for 2"),
-        (dict(inputs=[lr, sr], out=tmp_path / "a.png", crop=Box(100, 0, 40, 10)), "outside the common 128x96"),
-        (dict(inputs=[lr, sr, ref], out=tmp_path / "a.png", mode="split", split=0.3), "exactly two"),
-        (dict(inputs=[lr, sr], out=tmp_path / "no" / "a.png"), "does not exist"),
+        ({"inputs": [lr], "out": tmp_path / "a.png"}, "at least two"),
+        ({"inputs": [lr, sr], "out": existing}, "--overwrite"),
+        ({"inputs": [lr, sr], "out": tmp_path / "a.png", "labels": ["one"]}, "1 labels for 2"),
+        ({"inputs": [lr, sr], "out": tmp_path / "a.png", "crop": Box(100, 0, 40, 10)}, "outside the common 128x96"),
+        ({"inputs": [lr, sr, ref], "out": tmp_path / "a.png", "mode": "split", "split": 0.3}, "exactly two"),
+        ({"inputs": [lr, sr], "out": tmp_path / "no" / "a.png"}, "does not exist"),
     ]
     for kw, needle in cases:
         with pytest.raises(GenvidError, match=needle):

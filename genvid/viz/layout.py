@@ -26,7 +26,7 @@ class Box:
     h: int
 
     @classmethod
-    def parse(cls, text: str) -> "Box":
+    def parse(cls, text: str) -> Box:
         """'X,Y,W,H' in pixels of the common size."""
         try:
             x, y, w, h = (int(v) for v in text.split(","))
@@ -66,7 +66,7 @@ def draw_label(frame: np.ndarray, text: str, left: int = 0) -> np.ndarray:
     draw = ImageDraw.Draw(im)
     font = font_for(frame.shape[0])
     pad = max(2, font.size // 4)
-    x0, y0, x1, y1 = draw.textbbox((left + pad, pad), text, font=font)
+    _, _, x1, y1 = draw.textbbox((left + pad, pad), text, font=font)
     draw.rectangle((left, 0, x1 + pad, y1 + pad), fill=(0, 0, 0))
     draw.text((left + pad, pad), text, fill=(255, 255, 255), font=font)
     return np.asarray(im)
@@ -93,7 +93,7 @@ def split_screen(panels: list[np.ndarray], labels: list[str], split: float | Non
 
     With two panels `split` (0..1) places the line; otherwise the strips are equal.
     """
-    n, (h, w) = len(panels), panels[0].shape[:2]
+    n, w = len(panels), panels[0].shape[1]
     if split is not None and n != 2:
         raise GenvidError("--split places the line between exactly two inputs; give two, or leave --split out")
     cuts = [0, round(w * split), w] if split is not None else [round(w * i / n) for i in range(n + 1)]
