@@ -48,3 +48,36 @@ def shared_path(*parts: str) -> Path:
     if not p.exists():
         pytest.skip(f"needs {p} (the project's shared data, present in CI); not found on this machine")
     return p
+
+
+@pytest.fixture
+def no_lpips_backbone(tmp_path, monkeypatch):
+    """An empty TORCH_HOME, no $GENVID_LPIPS_BACKBONE, and any download attempt failing the test; returns TORCH_HOME."""
+    from genvid.losses.perceptual import ENV_VAR
+
+    def refuse(*a, **k):
+        raise AssertionError("a download was attempted")
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)
+    monkeypatch.setattr(torch.hub, "download_url_to_file", refuse)
+    home = tmp_path / "torch-home"
+    monkeypatch.setenv("TORCH_HOME", str(home))
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    return home
+
+
+@pytest.fixture
+def random_lpips_backbone(no_lpips_backbone):
+    """A randomly initialised AlexNet saved where torchvision would keep the real one: (path, state dict).
+
+    For plumbing tests only (which file is read, shapes, keys, gradients): its LPIPS values mean nothing
+    and are never reported."""
+    import torchvision
+
+    from genvid.losses.perceptual import backbone_file_name, hub_checkpoint_dir
+
+    torch.manual_seed(0)
+    state = torchvision.models.alexnet(weights=None).state_dict()
+    folder = hub_checkpoint_dir()
+    folder.mkdir(parents=True)
+    torch.save(state, folder / backbone_file_name("alex"))
+    return folder / backbone_file_name("alex"), state

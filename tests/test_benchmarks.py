@@ -46,3 +46,36 @@ def test_memory_json(tiny_model_dir, capsys):
     assert load("memory").main(["--model", "tiny-x4", "--size", "32x18", "--short", "3", "--long", "6", "--json"]) == 0
     r = json.loads(capsys.readouterr().out)
     assert r["short_peak_rss_mib"] > 0 and r["long_peak_rss_mib"] > 0 and r["ratio"] > 0
+
+
+def test_report_tables_json_and_readme(tiny_model_dir, tmp_path, clip_maker, capsys):
+    """Every model found is measured; other tasks get a note; the README part between the markers is replaced."""
+    from genvid.models.sr_window import SlidingWindowSR
+    from genvid.train.export import export_model
+
+    args = {"channels": 8, "blocks": 1, "radius": 0, "scale": 1, "encoder_blocks": 1}
+    export_model(SlidingWindowSR(**args), tiny_model_dir / "tiny-denoise.safetensors",
+                 {"name": "tiny-denoise", "task": "denoise", "scale": 1, "arch": "SlidingWindowSR", "args": args})
+    val = tmp_path / "val"
+    val.mkdir()
+    for i in range(2):
+        clip_maker(f"val/c{i}.mkv", size="64x48", frames=2, codec="ffv1", pix_fmt="yuv444p")
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- benchmarks:begin -->\nold table\n<!-- benchmarks:end -->\nrest\n")
+    out, js = tmp_path / "RESULTS.md", tmp_path / "r.json"
+    assert load("report").main(["--data", str(val), "--anchor", "", "--models", "tiny-x4,tiny-denoise", "--speed-size", "32x18", "--speed-frames", "2",
+                                "--rounds", "1", "--memory-size", "32x18", "--lengths", "2,4", "--out", str(out),
+                                "--readme", str(readme), "--json", str(js)]) == 0
+    r = json.loads(js.read_text())
+    assert set(r["quality"]) == {"tiny-x4", "bicubic x4"}
+    assert set(r["quality"]["tiny-x4"]) >= {"psnr_y", "ssim_y", "vmaf", "tof"}
+    assert set(r["speed"]) == set(r["memory"]) == {"tiny-x4", "tiny-denoise"}
+    assert set(r["memory"]["tiny-x4"]) == {"2", "4"}
+    assert r["speed"]["tiny-x4"]["cpu"]["frames"] == 2
+    assert any("tiny-denoise" in n and "task 'denoise'" in n for n in r["notes"])
+    results = out.read_text()
+    assert results.startswith("# Benchmark results\n\nMeasured by `python benchmarks/report.py --data")
+    assert "| tiny-x4 | x4 |" in results and "| bicubic x4 | x4 |" in results and "| tiny-denoise | cpu |" in results
+    text = readme.read_text()
+    assert text.startswith("intro\n<!-- benchmarks:begin -->\nMeasured by") and text.endswith("<!-- benchmarks:end -->\nrest\n")
+    assert "old table" not in text and "| tiny-x4 | cpu |" in text

@@ -42,17 +42,45 @@ def test_models_json_lists_name_task_scale(tiny_model_dir):
     assert rows["tiny-x4"]["task"] == "super-resolution" and rows["tiny-x4"]["scale"] == 4
 
 
-def test_eval_json_keys_csv_and_identity(clip_maker, tmp_path):
+def test_eval_json_keys_csv_plot_and_identity(clip_maker, tmp_path, no_lpips_backbone):
     src = clip_maker("a.mkv", size="64x64", frames=3, codec="ffv1", pix_fmt="yuv444p")
-    csv_path = tmp_path / "frames.csv"
-    r = genvid("eval", src, src, "--json", "--csv", csv_path)
+    csv_path, plot_path = tmp_path / "frames.csv", tmp_path / "frames.png"
+    r = genvid("eval", src, src, "--json", "--csv", csv_path, "--plot", plot_path)
     assert r.returncode == 0, r.stderr
-    scores = json.loads(r.stdout.replace("Infinity", "1e9"))
+    scores = json.loads(r.stdout)  # strict JSON: infinite PSNR of identical frames is null
     assert set(scores) == {"psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb", "vmaf", "tof"}
+    assert scores["psnr_y"] is None and scores["psnr_rgb"] is None
     assert scores["ssim_y"] == pytest.approx(1.0) and scores["vmaf"] > 95 and scores["tof"] == 0.0
+    notes = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(notes) == 1 and "LPIPS and tLP skipped" in notes[0] and "GENVID_LPIPS_BACKBONE" in notes[0]
     lines = csv_path.read_text().splitlines()
     assert lines[0] == "frame,psnr_y,ssim_y,psnr_rgb,ssim_rgb,vmaf,tof" and len(lines) == 4
-    assert lines[1].endswith(",") and lines[2].endswith(",0.0"), "no tOF for the first frame, then one per pair"
+    assert lines[1].startswith("0,inf,") and lines[1].endswith(",")
+    assert lines[2].endswith(",0.0"), "no tOF for the first frame, then one per pair"
+    assert plot_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_eval_with_an_lpips_backbone_adds_lpips_and_tlp(clip_maker, tmp_path, random_lpips_backbone):
+    """Plumbing only: a random backbone gives the keys and columns, and 0 for identical clips (true of any weights)."""
+    src = clip_maker("a.mkv", size="64x64", frames=3, codec="ffv1", pix_fmt="yuv444p")
+    csv_path = tmp_path / "frames.csv"
+    r = genvid("eval", src, src, "--json", "--no-vmaf", "--csv", csv_path)
+    assert r.returncode == 0, r.stderr
+    scores = json.loads(r.stdout)
+    assert set(scores) == {"psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb", "tof", "lpips", "tlp"}
+    assert scores["lpips"] == 0.0 and scores["tlp"] == pytest.approx(0.0, abs=1e-6)  # batch rounding only
+    lines = csv_path.read_text().splitlines()
+    assert lines[0] == "frame,psnr_y,ssim_y,psnr_rgb,ssim_rgb,tof,lpips,tlp"
+    assert lines[1].endswith(",,0.0,"), "frame 0: no tOF, LPIPS 0, no tLP"
+    bad = genvid("eval", src, src, "--lpips-backbone", tmp_path / "missing.pth")
+    assert bad.returncode == 0 and "LPIPS and tLP skipped" in bad.stderr and "missing.pth" in bad.stderr
+
+
+def test_eval_option_errors(clip_maker, tmp_path):
+    src = clip_maker("a.mkv", size="64x64", frames=2, codec="ffv1", pix_fmt="yuv444p")
+    for args, needle in ((["--plot", tmp_path / "p.pdf"], ".png"), (["--crop", "-1"], "--crop")):
+        r = genvid("eval", src, src, *args)
+        assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr
 
 
 def test_eval_folder_against_video_and_degraded_scores_lower(clip_maker, tmp_path):
@@ -77,3 +105,15 @@ def test_enhance_cli_end_to_end(clip_maker, tiny_model_dir, tmp_path):
     r = genvid("enhance", src, out, "--model", "tiny-x4", "--quiet", env_weights=tiny_model_dir)
     assert r.returncode == 0, r.stderr
     assert out.exists() and r.stdout == ""
+
+
+def test_compare_cli(clip_maker, tmp_path):
+    a = clip_maker("a.mp4", size="32x24", frames=3)
+    b = clip_maker("b.mp4", size="64x48", frames=4)
+    out = tmp_path / "cmp.mp4"
+    r = genvid("compare", a, b, "--out", out, "--label", "LR", "--label", "x2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"wrote {out}: 3 frames of {2 * 64 + 2}x48"
+    assert "stopped at the shortest input: 3 frames (b.mp4 has 4)" in r.stderr
+    bad = genvid("compare", a, b, "--out", tmp_path / "c.png", "--crop", "1,2")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "X,Y,W,H" in bad.stderr

@@ -18,52 +18,24 @@ class NotATensor:
     pass
 
 
-@pytest.fixture
-def no_download(monkeypatch):
-    """Any attempt to fetch weights from the network fails the test."""
-    def refuse(*a, **k):
-        raise AssertionError("a download was attempted")
-    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)
-    monkeypatch.setattr(torch.hub, "download_url_to_file", refuse)
-
-
-@pytest.fixture
-def torch_home(tmp_path, monkeypatch, no_download):
-    """An empty TORCH_HOME and no $GENVID_LPIPS_BACKBONE."""
-    home = tmp_path / "torch-home"
-    monkeypatch.setenv("TORCH_HOME", str(home))
-    monkeypatch.delenv(ENV_VAR, raising=False)
-    return home
-
-
-@pytest.fixture
-def random_alexnet(torch_home):
-    """A random AlexNet state dict saved where torchvision would have put the real one; returns the dict."""
-    torch.manual_seed(0)
-    state = torchvision.models.alexnet(weights=None).state_dict()
-    folder = torch_home / "hub" / "checkpoints"
-    folder.mkdir(parents=True)
-    torch.save(state, folder / backbone_file_name("alex"))
-    return state
-
-
 def test_file_name_is_torchvisions():
     assert backbone_file_name("alex") == "alexnet-owt-7be5be79.pth"
     assert backbone_file_name("vgg") == "vgg16-397923af.pth"
 
 
-def test_missing_backbone_is_one_clear_line(torch_home):
+def test_missing_backbone_is_one_clear_line(no_lpips_backbone):
     reason = lpips_available("alex")
     assert reason is not None and "\n" not in reason
-    for needle in ("alexnet-owt-7be5be79.pth", str(torch_home / "hub" / "checkpoints"), ENV_VAR):
+    for needle in ("alexnet-owt-7be5be79.pth", str(no_lpips_backbone / "hub" / "checkpoints"), ENV_VAR):
         assert needle in reason
     with pytest.raises(GenvidError, match="alexnet-owt-7be5be79.pth"):
         load_lpips("alex")
     with pytest.raises(GenvidError, match="not found"):
-        load_lpips("alex", backbone_path=torch_home / "nothing.pth")
+        load_lpips("alex", backbone_path=no_lpips_backbone / "nothing.pth")
 
 
-def test_loads_exactly_the_files_weights(random_alexnet):
+def test_loads_exactly_the_files_weights(random_lpips_backbone):
+    random_alexnet = random_lpips_backbone[1]
     assert lpips_available("alex") is None
     model = load_lpips("alex")
     loaded = model.net.state_dict()
@@ -80,7 +52,7 @@ def test_loads_exactly_the_files_weights(random_alexnet):
     assert torch.equal(model.state_dict()["lin0.model.1.weight"], heads["lin0.model.1.weight"])
 
 
-def test_explicit_path_and_env_var(tmp_path, torch_home, monkeypatch):
+def test_explicit_path_and_env_var(tmp_path, no_lpips_backbone, monkeypatch):
     torch.manual_seed(1)
     state = torchvision.models.alexnet(weights=None).state_dict()
     path = tmp_path / "my-alexnet.pth"
@@ -92,7 +64,7 @@ def test_explicit_path_and_env_var(tmp_path, torch_home, monkeypatch):
     assert torch.equal(b.net.state_dict()["slice5.10.weight"], state["features.10.weight"])
 
 
-def test_refuses_code_and_wrong_tensors(tmp_path, torch_home):
+def test_refuses_code_and_wrong_tensors(tmp_path, no_lpips_backbone):
     evil = tmp_path / "evil.pth"
     torch.save(collections.OrderedDict(x=NotATensor()), evil)
     with pytest.raises(GenvidError, match="plain tensors"):
@@ -103,7 +75,7 @@ def test_refuses_code_and_wrong_tensors(tmp_path, torch_home):
         load_lpips("alex", backbone_path=other)
 
 
-def test_loss_on_images_and_videos(random_alexnet):
+def test_loss_on_images_and_videos(random_lpips_backbone):
     loss = LPIPSLoss("alex", reduction="none")
     torch.manual_seed(2)
     a, b = torch.rand(2, 3, 3, 64, 64), torch.rand(2, 3, 3, 64, 64)
@@ -116,7 +88,7 @@ def test_loss_on_images_and_videos(random_alexnet):
     assert torch.allclose(flat, perceptual.load_lpips("alex")(a.flatten(0, 1) * 2 - 1, b.flatten(0, 1) * 2 - 1).flatten())
 
 
-def test_loss_gives_gradients_to_the_prediction_only(random_alexnet):
+def test_loss_gives_gradients_to_the_prediction_only(random_lpips_backbone):
     loss = LPIPSLoss("alex")
     loss.train()
     assert not loss.lpips.training  # dropout stays off

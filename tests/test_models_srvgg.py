@@ -34,7 +34,7 @@ def test_code_in_a_checkpoint_is_refused(tmp_path):
         load_model(str(path))
     other = tmp_path / "other.pth"
     torch.save({"a": torch.zeros(1)}, other)
-    with pytest.raises(GenvidError, match="not an SRVGGNetCompact"):
+    with pytest.raises(GenvidError, match="not a checkpoint genvid knows"):
         load_model(str(other))
 
 

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
+
+from ..errors import GenvidError
 
 
 def add_train(sub) -> None:
@@ -53,24 +56,47 @@ def add_enhance(sub) -> None:
 
 
 def add_eval(sub) -> None:
-    p = sub.add_parser("eval", help="PSNR, SSIM (Y and RGB), VMAF and tOF of a video or frame folder against a reference")
-    p.add_argument("pred")
-    p.add_argument("ref")
+    p = sub.add_parser("eval", help="PSNR, SSIM (Y and RGB), VMAF, tOF, LPIPS and tLP of a video or frame folder "
+                                    "against a reference")
+    p.add_argument("pred", help="the video or frame folder to score")
+    p.add_argument("ref", help="the reference: same size and frame count")
     p.add_argument("--crop", type=int, default=0, help="pixels cropped at each border before PSNR/SSIM")
-    p.add_argument("--json", action="store_true", help="print the means as one JSON object")
+    p.add_argument("--json", action="store_true", help="print the means as one JSON object (infinite PSNR: null)")
     p.add_argument("--csv", metavar="FILE", help="write per-frame scores to a CSV file")
+    p.add_argument("--plot", metavar="FILE.png", help="write a per-frame plot (PNG; needs matplotlib)")
     p.add_argument("--no-vmaf", action="store_true", help="skip VMAF (ffmpeg libvmaf, whole frames)")
+    p.add_argument("--no-lpips", action="store_true", help="skip LPIPS and tLP")
+    p.add_argument("--lpips-net", default="alex", choices=["alex", "vgg", "squeeze"],
+                   help="LPIPS backbone (default alex, as TecoGAN)")
+    p.add_argument("--lpips-backbone", metavar="FILE",
+                   help="torchvision ImageNet weights of that backbone (default: $GENVID_LPIPS_BACKBONE, then "
+                        "torch hub's checkpoints folder); never downloaded")
+    p.add_argument("--device", default="auto", help="device for LPIPS: auto, cpu or cuda[:N] (default auto)")
 
     def run(a):
-        from ..metrics.compare import evaluate_videos, write_csv
+        from ..enhance.api import pick_device
+        from ..metrics.evaluate import evaluate_videos, json_safe, write_csv
 
-        result = evaluate_videos(a.pred, a.ref, crop=a.crop, with_vmaf=not a.no_vmaf)
+        if a.crop < 0:
+            raise GenvidError(f"--crop must be 0 or more, got {a.crop}")
+        if a.plot:  # a bad plot path fails before the scoring, not after
+            from ..metrics.plot import check_plot_path, pyplot
+
+            check_plot_path(a.plot)
+            pyplot()
+        result = evaluate_videos(a.pred, a.ref, crop=a.crop, with_vmaf=not a.no_vmaf, with_lpips=not a.no_lpips,
+                                 lpips_net=a.lpips_net, lpips_backbone=a.lpips_backbone,
+                                 device=str(pick_device(a.device)))
         if a.csv:
             write_csv(result["per_frame"], a.csv)
+        if a.plot:
+            from ..metrics.plot import plot_per_frame
+
+            plot_per_frame(result["per_frame"], a.plot, f"{Path(a.pred).name} against {Path(a.ref).name}")
         for note in result["notes"]:
             print(f"genvid eval: note: {note}", file=sys.stderr)
         if a.json:
-            print(json.dumps(result["mean"]))
+            print(json.dumps(json_safe(result["mean"])))
         else:
             print(f"{result['frames']} frames")
             for k, v in result["mean"].items():
@@ -79,12 +105,27 @@ def add_eval(sub) -> None:
 
 
 def add_models(sub) -> None:
-    p = sub.add_parser("models", help="list the installed models and their measured scores")
+    p = sub.add_parser("models", help="list the installed models and their measured scores; convert checkpoints")
     p.add_argument("--json", action="store_true", help="print a JSON list")
+    actions = p.add_subparsers(dest="models_action", metavar="convert")
+    c = actions.add_parser("convert", help="write a Real-ESRGAN .pth (SRVGGNetCompact or RRDBNet) as genvid "
+                                           ".safetensors + .json card")
+    c.add_argument("checkpoint", help="the .pth file (read as plain tensors: params_ema, params or the top level)")
+    c.add_argument("output", help="OUT.safetensors (its card goes beside it as OUT.json), or an existing folder")
+    c.add_argument("--name", help="the model's name in its card (default: the output file's stem)")
+
+    def convert(a):
+        from ..models.third_party import convert_checkpoint
+
+        path, card = convert_checkpoint(a.checkpoint, a.output, a.name)
+        print(f"wrote {path} and {path.with_suffix('.json').name}: {card['arch']} x{card['scale']}, "
+              f"{card['parameters']:,} parameters; use it with --model {path}")
 
     def run(a):
         from ..models.registry import list_models
 
+        if a.models_action == "convert":
+            return convert(a)
         rows = [{"name": c.get("name"), "task": c.get("task"), "scale": c.get("scale"),
                  "parameters": c.get("parameters"), "gflops_640x360": c.get("gflops_640x360"),
                  "scores": (c.get("validation") or {}).get("model"), "path": c.get("path")} for c in list_models()]
@@ -117,4 +158,38 @@ def add_batch(sub) -> None:
     p.set_defaults(run=run)
 
 
-REGISTER = [add_enhance, add_train, add_eval, add_models, add_batch]
+def add_compare(sub) -> None:
+    p = sub.add_parser("compare", help="side-by-side or split-screen comparison video or image, zoomed labelled crops")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="two or more videos or frame folders")
+    p.add_argument("--out", required=True, help="a video file (.mp4, .mkv, ...) for all frames, or .png for one frame")
+    p.add_argument("--mode", default="side-by-side", choices=["side-by-side", "split"],
+                   help="panels next to each other, or one frame cut in vertical strips (default side-by-side)")
+    p.add_argument("--label", action="append", metavar="TEXT", help="label of each input, in order (default: file names)")
+    p.add_argument("--size", metavar="WxH", help="common size (default: the largest input's)")
+    p.add_argument("--resize", default="nearest", choices=["nearest", "bicubic"],
+                   help="how smaller inputs reach the common size (default nearest: every shown pixel is an input pixel)")
+    p.add_argument("--crop", metavar="X,Y,W,H", help="show only this region of the common-size frame")
+    p.add_argument("--zoom", type=int, default=1, help="enlarge each panel K times, nearest-neighbour (default 1)")
+    p.add_argument("--columns", type=int, help="side-by-side panels per row (default all in one row)")
+    p.add_argument("--split", type=float, help="split mode with two inputs: where the line is, 0..1 of the width")
+    p.add_argument("--frame", type=int, default=0, help="for a .png output: which frame, from 0 (default 0)")
+    p.add_argument("--crf", type=int, default=18, help="x264 quality of a video output (default 18)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+
+    def run(a):
+        from ..viz.compare import compare, parse_size
+        from ..viz.layout import Box
+
+        if a.columns is not None and a.columns < 1:
+            raise GenvidError(f"--columns must be 1 or more, got {a.columns}")
+        result = compare(a.inputs, a.out, labels=a.label, mode=a.mode, size=parse_size(a.size), method=a.resize,
+                         crop=Box.parse(a.crop) if a.crop else None, zoom=a.zoom, columns=a.columns,
+                         split=a.split, frame=a.frame, overwrite=a.overwrite, crf=a.crf)
+        for note in result["notes"]:
+            print(f"genvid compare: note: {note}", file=sys.stderr)
+        print(f"wrote {result['output']}: {result['frames']} frame{'s' if result['frames'] != 1 else ''} "
+              f"of {result['width']}x{result['height']}")
+    p.set_defaults(run=run)
+
+
+REGISTER = [add_enhance, add_train, add_eval, add_compare, add_models, add_batch]

@@ -1,4 +1,4 @@
-"""The `genvid` command: enhance, train, eval, models.  User errors print one line and exit 2."""
+"""The `genvid` command: enhance, train, eval, compare, models, batch.  User errors print one line and exit 2."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,7 @@ from . import commands
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="genvid", description="Generative video: enhance, train, evaluate.")
+    parser = argparse.ArgumentParser(prog="genvid", description="Generative video: enhance, train, evaluate, compare.")
     sub = parser.add_subparsers(dest="command", required=True)
     for register in commands.REGISTER:
         register(sub)

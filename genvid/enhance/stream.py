@@ -39,8 +39,9 @@ class Streamer:
     def __init__(self, model: WindowModel, device, autocast_dtype: torch.dtype | None = None, tile: int = 0,
                  overlap: int | None = None, high_bit_depth: bool = False):
         self.m, self.device, self.autocast_dtype = model, torch.device(device), autocast_dtype
-        self.tile = tile
-        self.overlap = model.receptive_radius if overlap is None else overlap
+        m = model.input_multiple  # e.g. 2 for a model that pixel-unshuffles by 2: tiles start on that grid
+        self.tile = -(-tile // m) * m if tile > 0 else tile
+        self.overlap = -(-(model.default_overlap if overlap is None else overlap) // m) * m
         self.high_bit_depth = high_bit_depth
 
     def _autocast(self):

@@ -15,6 +15,9 @@ class WindowModel:
         self.model = model
         self.radius = int(getattr(model, "window_radius", 0))
         self.receptive_radius = int(getattr(model, "receptive_radius", 16))
+        # models with a very large receptive field (RRDBNet) name a smaller, inexact default tile overlap
+        self.default_overlap = int(getattr(model, "default_tile_overlap", self.receptive_radius))
+        self.input_multiple = int(getattr(model, "input_multiple", 1))  # tile offsets keep this alignment
         self.cached = hasattr(model, "encode") and hasattr(model, "decode")
         card = getattr(model, "card", {}) or {}
         self.scale = int(card.get("scale", getattr(model, "scale", 1)))

@@ -2,11 +2,12 @@
 
 Ground truth is downscaled with PIL's antialiased bicubic, the model upscales whole clips, outputs are
 rounded to 8 bits, and PSNR/SSIM on Y are averaged over frames, then over clips, `scale` pixels cropped
-at each border.  tOF (temporal flow distance, lower is steadier) is added when OpenCV is installed.
-Bicubic upscaling of the same input is scored alongside.
+at each border.  tOF (temporal flow distance, lower is steadier) is added when OpenCV is installed, and
+VMAF (libvmaf, whole frames) on request.  Bicubic upscaling of the same input is scored alongside.
 """
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,10 @@ from PIL import Image
 
 from ..data.clips import find_clips, load_clip
 from ..data.degrade import bicubic_downscale
+from ..io.image_folder import write_image
 from .fidelity import frame_scores, mean_scores
 from .temporal import tof, tof_unavailable
+from .vmaf import vmaf
 
 
 def to_uint8(frames: torch.Tensor) -> np.ndarray:
@@ -30,30 +33,48 @@ def crop_to_multiple(clip: np.ndarray, scale: int) -> np.ndarray:
     return clip[:, :h - h % scale, :w - w % scale]
 
 
+def score_clip(pred: np.ndarray, hr: np.ndarray, scale: int, with_vmaf: bool = False) -> dict[str, float]:
+    """Frame-mean PSNR/SSIM (Y, RGB; `scale` border pixels cropped), tOF when it can be scored, VMAF on request."""
+    row = mean_scores([frame_scores(p, r, crop=scale) for p, r in zip(pred, hr)])
+    if tof_unavailable(*hr.shape[1:3]) is None:
+        row["tof"] = tof(pred, hr)
+    if with_vmaf:  # libvmaf reads files: the frames go to lossless PNG folders for the call
+        with tempfile.TemporaryDirectory(prefix="genvid-sr-vmaf-") as tmp:
+            folders = [Path(tmp) / "pred", Path(tmp) / "ref"]
+            for folder, frames in zip(folders, (pred, hr)):
+                folder.mkdir()
+                for i, f in enumerate(frames):
+                    write_image(folder / f"{i:04d}.png", f)
+            row["vmaf"] = vmaf(*folders)["mean"]
+    return row
+
+
+def bicubic_upscale(lr: np.ndarray, scale: int) -> np.ndarray:
+    """(T, h, w, 3) uint8 -> (T, scale*h, scale*w, 3) with PIL's bicubic."""
+    h, w = lr.shape[1] * scale, lr.shape[2] * scale
+    return np.stack([np.asarray(Image.fromarray(f).resize((w, h), Image.BICUBIC)) for f in lr])
+
+
 @torch.no_grad()
 def evaluate_sr(model, root: str | Path, scale: int = 4, device="cpu", max_frames: int = 100,
-                with_bicubic: bool = True) -> dict:
-    """{'model': means, 'bicubic': means, 'clips': n} over every clip under `root`."""
-    was_training = model.training
-    model.eval()
+                with_bicubic: bool = True, with_vmaf: bool = False) -> dict:
+    """{'model': means, 'bicubic': means, 'clips': n} over every clip under `root`; `model=None`: bicubic only."""
+    if model is not None:
+        was_training = model.training
+        model.eval()
     rows, base_rows = [], []
     for path in find_clips(root):
         hr = crop_to_multiple(load_clip(path, max_frames), scale)
         lr = np.stack([bicubic_downscale(f, scale) for f in hr])
-        x = rearrange(torch.from_numpy(lr), "t h w c -> 1 t c h w").float().div(255.0).to(device)
-        sr = to_uint8(model(x)[0])
-        rows.append(mean_scores([frame_scores(p, r, crop=scale) for p, r in zip(sr, hr)]))
-        flow_ok = tof_unavailable(*hr.shape[1:3]) is None
-        if flow_ok:
-            rows[-1]["tof"] = tof(sr, hr)
+        if model is not None:
+            x = rearrange(torch.from_numpy(lr), "t h w c -> 1 t c h w").float().div(255.0).to(device)
+            rows.append(score_clip(to_uint8(model(x)[0]), hr, scale, with_vmaf))
         if with_bicubic:
-            h, w = hr.shape[1:3]
-            up = [np.asarray(Image.fromarray(f).resize((w, h), Image.BICUBIC)) for f in lr]
-            base_rows.append(mean_scores([frame_scores(p, r, crop=scale) for p, r in zip(up, hr)]))
-            if flow_ok:
-                base_rows[-1]["tof"] = tof(up, hr)
-    model.train(was_training)
-    out = {"model": mean_scores(rows), "clips": len(rows)}
+            base_rows.append(score_clip(bicubic_upscale(lr, scale), hr, scale, with_vmaf))
+    out = {"clips": len(base_rows or rows)}
+    if model is not None:
+        model.train(was_training)
+        out["model"] = mean_scores(rows)
     if with_bicubic:
         out["bicubic"] = mean_scores(base_rows)
     return out

@@ -11,12 +11,14 @@ from safetensors.torch import load_file
 from torch import nn
 
 from ..errors import GenvidError
+from .rrdbnet import RRDBNet
 from .sr_window import SlidingWindowSR
-from .srvgg import SRVGGNetCompact, srvgg_args_from_state
+from .srvgg import SRVGGNetCompact
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {
     "SlidingWindowSR": SlidingWindowSR,
     "SRVGGNetCompact": SRVGGNetCompact,
+    "RRDBNet": RRDBNet,
 }
 
 DEFAULT_MODEL = "sr-x4"
@@ -70,7 +72,7 @@ def resolve(name_or_path: str) -> tuple[Path, dict]:
             return p, {}
         if p.suffix != ".safetensors":
             raise GenvidError(f"cannot load model {p}: give .safetensors weights with a .json card, "
-                              "or a Real-ESRGAN SRVGGNetCompact .pth")
+                              "or a Real-ESRGAN .pth (SRVGGNetCompact or RRDBNet)")
         return p, read_card(p.with_suffix(".json"))
     for d in weights_dirs():
         w = d / f"{name_or_path}.safetensors"
@@ -88,7 +90,9 @@ def load_model(name_or_path: str = DEFAULT_MODEL, device: str | torch.device = "
     """
     path, card = resolve(str(name_or_path))
     if path.suffix == ".pth":
-        state, card = _third_party_state(path)
+        from .third_party import read_third_party
+
+        state, card = read_third_party(path)
     model = build_model(card["arch"], card.get("args", {}))
     try:
         if path.suffix != ".pth":
@@ -100,30 +104,19 @@ def load_model(name_or_path: str = DEFAULT_MODEL, device: str | torch.device = "
     return model.eval().to(device)
 
 
-def _third_party_state(path: Path) -> tuple[dict, dict]:
-    """A Real-ESRGAN SRVGGNetCompact .pth, read with torch.load(weights_only=True): tensors only, no code."""
-    try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as e:  # the restricted unpickler refuses anything but tensors and containers
-        raise GenvidError(f"cannot load {path} as plain tensors: {str(e).splitlines()[0]}") from None
-    state = obj.get("params_ema", obj.get("params", obj)) if isinstance(obj, dict) else None
-    if not isinstance(state, dict):
-        raise GenvidError(f"{path} holds no state dict")
-    args = srvgg_args_from_state(state)
-    card = {"name": path.stem, "task": "super-resolution", "scale": args["scale"], "arch": "SRVGGNetCompact",
-            "args": args, "source": "third-party checkpoint (Real-ESRGAN SRVGGNetCompact)"}
-    return state, card
-
-
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
 def gflops_per_frame(model: nn.Module, height: int = 360, width: int = 640) -> float:
     """Multiply-adds x 2 of one output frame in steady state (neighbour features cached), in GFLOPs."""
+    import copy
+
     from torch.utils.flop_counter import FlopCounterMode
 
-    x = torch.zeros(1, 3, height, width)
+    # counted on the meta device: shapes only, no arithmetic, so large models count in a moment
+    model = copy.deepcopy(model).to("meta")
+    x = torch.zeros(1, 3, height, width, device="meta")
     r = getattr(model, "window_radius", 0)
     with torch.no_grad(), FlopCounterMode(display=False) as fc:
         if hasattr(model, "encode"):

@@ -1,0 +1,96 @@
+"""Third-party checkpoints (Real-ESRGAN's SRVGGNetCompact and RRDBNet `.pth`), read as plain tensors.
+
+A `.pth` is read with `torch.load(weights_only=True)`: tensors and containers only, never pickled code.
+The state dict is taken from `params_ema`, else `params`, else the file's top-level dict; the architecture
+is recognised from its parameter names and its shape arguments are read off the tensor shapes.
+`convert_checkpoint` writes it as genvid's `.safetensors` plus a JSON card, loadable by name or path.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ..errors import GenvidError
+from .rrdbnet import rrdb_args_from_state
+from .srvgg import srvgg_args_from_state
+
+SOURCES = {
+    "SRVGGNetCompact": "Real-ESRGAN SRVGGNetCompact (Wang et al., xinntao/Real-ESRGAN)",
+    "RRDBNet": "ESRGAN/Real-ESRGAN RRDBNet (Wang et al., xinntao/Real-ESRGAN)",
+}
+LICENCE_NOTE = ("third-party weights: their licence is their publisher's, not genvid's; Real-ESRGAN publishes its "
+                "models under BSD-3-Clause. Check the terms of the file you converted before redistributing it.")
+
+
+def read_state(path: str | Path) -> dict[str, torch.Tensor]:
+    """The tensors of a `.pth` checkpoint: `params_ema`, else `params`, else the top-level dict."""
+    path = Path(path)
+    try:
+        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise GenvidError(f"checkpoint not found: {path}") from None
+    except Exception as e:  # the restricted unpickler refuses anything but tensors and containers
+        raise GenvidError(f"cannot load {path} as plain tensors: {str(e).splitlines()[0]}") from None
+    state = None
+    if isinstance(obj, dict):
+        state = obj.get("params_ema", obj.get("params", obj))
+    if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise GenvidError(f"{path} holds no state dict of tensors (looked in params_ema, params, the top level)")
+    return state
+
+
+def detect(state: dict[str, torch.Tensor]) -> tuple[str, dict]:
+    """(architecture name, constructor arguments) of a state dict."""
+    if "conv_first.weight" in state:
+        return "RRDBNet", rrdb_args_from_state(state)
+    if "body.0.weight" in state:
+        return "SRVGGNetCompact", srvgg_args_from_state(state)
+    raise GenvidError("not a checkpoint genvid knows: expected Real-ESRGAN's SRVGGNetCompact (body.<i>.weight) "
+                      "or RRDBNet (conv_first, body.<i>.rdb<k>.conv<n>, conv_last) parameter names")
+
+
+def read_third_party(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """(state dict, card) of a third-party `.pth`, ready for `build_model(card["arch"], card["args"])`."""
+    path = Path(path)
+    state = read_state(path)
+    try:
+        arch, args = detect(state)
+    except GenvidError as e:
+        raise GenvidError(f"{path}: {e}") from None
+    card = {"name": path.stem, "task": "super-resolution", "scale": args["scale"], "arch": arch, "args": args,
+            "source": f"third-party checkpoint ({SOURCES[arch]})"}
+    return state, card
+
+
+def convert_checkpoint(src: str | Path, out: str | Path, name: str | None = None) -> tuple[Path, dict]:
+    """Writes `src` (.pth) as `<out>.safetensors` + `<out>.json`; returns (weights path, card).
+
+    `out` may be a folder (existing), then the file is `<folder>/<name or src stem>.safetensors`.
+    """
+    from ..train.export import export_model
+    from .registry import build_model, sha256_of
+
+    src, out = Path(src), Path(out)
+    state, card = read_third_party(src)
+    if out.is_dir():
+        out = out / f"{name or src.stem}.safetensors"
+    elif out.suffix not in (".safetensors", ""):
+        raise GenvidError(f"output {out} should end in .safetensors (its card is written beside it as .json)")
+    out = out.with_suffix(".safetensors")
+    if not out.parent.is_dir():
+        raise GenvidError(f"cannot write {out}: folder {out.parent} does not exist")
+    model = build_model(card["arch"], card["args"])
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:
+        raise GenvidError(f"{src} does not load into {card['arch']}: {str(e).splitlines()[0]}") from None
+    card.update({
+        "name": name or out.stem,
+        "description": f"{SOURCES[card['arch']]}, converted from {src.name} by `genvid models convert`; "
+                       "weights unchanged (tensor for tensor).",
+        "source": {"file": src.name, "sha256": sha256_of(src)},
+        "trained_by": f"third party: {SOURCES[card['arch']]}; not trained by genvid",
+        "licence": LICENCE_NOTE,
+    })
+    return out, export_model(model, out, card)

@@ -1,0 +1,1 @@
+"""Looking at videos: side-by-side and split-screen comparisons, zoomed labelled crops."""
