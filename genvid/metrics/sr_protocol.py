@@ -57,15 +57,21 @@ def bicubic_upscale(lr: np.ndarray, scale: int) -> np.ndarray:
 
 @torch.no_grad()
 def evaluate_sr(model, root: str | Path, scale: int = 4, device="cpu", max_frames: int = 100,
-                with_bicubic: bool = True, with_vmaf: bool = False) -> dict:
-    """{'model': means, 'bicubic': means, 'clips': n} over every clip under `root`; `model=None`: bicubic only."""
+                with_bicubic: bool = True, with_vmaf: bool = False, degradation=None, seed: int = 0) -> dict:
+    """{'model': means, 'bicubic': means, 'clips': n} over every clip under `root`; `model=None`: bicubic only.
+
+    `degradation` (from `genvid.data.degrade.build_degradation`) replaces the BI downscale: clip k is
+    degraded with the generator seeded by (seed, k), so every run and every model sees the same inputs."""
     if model is not None:
         was_training = model.training
         model.eval()
     rows, base_rows = [], []
-    for path in find_clips(root):
+    for k, path in enumerate(find_clips(root)):
         hr = crop_to_multiple(load_clip(path, max_frames), scale)
-        lr = np.stack([bicubic_downscale(f, scale) for f in hr])
+        if degradation is None:
+            lr = np.stack([bicubic_downscale(f, scale) for f in hr])
+        else:
+            lr = np.stack(degradation(list(hr), np.random.default_rng([seed, k])))
         if model is not None:
             x = rearrange(torch.from_numpy(lr), "t h w c -> 1 t c h w").float().div(255.0).to(device)
             rows.append(score_clip(to_uint8(model(x)[0]), hr, scale, with_vmaf))
