@@ -22,7 +22,8 @@ def packet_times(path, stream: str) -> list[tuple[float, float]]:
     r = run_ffmpeg(["-v", "error", "-i", str(path), "-map", f"0:{stream}:0", "-c", "copy", "-f", "framecrc", "-"])
     assert r.returncode == 0, r.stderr
     tb = Fraction(next(ln for ln in r.stdout.splitlines() if ln.startswith("#tb 0:")).split(":", 1)[1].strip())
-    rows = sorted((int(f[2]), int(f[3])) for f in (ln.split(",") for ln in r.stdout.splitlines() if ln.startswith("0,")))
+    lines = [ln.split(",") for ln in r.stdout.splitlines() if ln.startswith("0,")]
+    rows = sorted((int(f[2]), int(f[3])) for f in lines)
     return [(float(p * tb), float((p + d) * tb)) for p, d in rows]
 
 

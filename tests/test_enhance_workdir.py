@@ -177,3 +177,17 @@ def test_death_while_finishing_is_completed_by_resume(clip, reference, tiny_mode
     result = genvid.enhance(clip, out, "tiny-x4", quiet=True, resume=True, **OPTIONS)
     assert result["resumed_from"] == 60 and not WorkFolder(out).path.exists()
     assert same_frames(read_frames(out), reference) and probe(out).audio == ["aac"]
+
+
+def test_a_second_run_on_the_same_output_is_refused_while_the_first_works(clip, tiny_model_dir, tmp_path):
+    out = tmp_path / "out.mkv"
+    kill_after(1, clip, out, tiny_model_dir)
+    first = WorkFolder(out)
+    first.open(json.loads((first.path / "manifest.json").read_text())["settings"], resume=True, overwrite=False)
+    try:  # `first` holds the lock as a running process would
+        for kw in ({"resume": True}, {"overwrite": True}):
+            with pytest.raises(GenvidError, match="another genvid run is writing"):
+                genvid.enhance(clip, out, "tiny-x4", quiet=True, **kw, **OPTIONS)
+    finally:
+        first.release()
+    assert genvid.enhance(clip, out, "tiny-x4", quiet=True, resume=True, **OPTIONS)["resumed_from"] > 0

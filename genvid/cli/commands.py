@@ -35,7 +35,7 @@ def add_enhance(sub) -> None:
     p.add_argument("--codec", default=None, help="video encoder: libx264 (default), libx265, prores_ks, ffv1, ...")
     p.add_argument("--crf", type=int, default=None, help="constant rate factor (default 18)")
     p.add_argument("--pix-fmt", default=None,
-                   help="output pixel format (default yuv420p; yuv420p10le, yuv422p10le, yuv444p12le, ... keep the depth)")
+                   help="output pixel format (default yuv420p; yuv420p10le, yuv444p12le, ... keep the depth)")
     p.add_argument("--fps", default=None,
                    help="frame rate for a frame-folder input, e.g. 24 or 30000/1001 (default 25); retimes a video")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output (and discard unfinished work)")

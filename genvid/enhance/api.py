@@ -146,7 +146,8 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
             cuts = list(streamer.cuts)
         writer.finish()
         if writer.frames_written != info.frame_count:
-            raise GenvidError(f"wrote {writer.frames_written} frames but {src} has {info.frame_count}; output discarded")
+            raise GenvidError(f"wrote {writer.frames_written} frames but {src} has {info.frame_count}; "
+                              f"output discarded")
         _join(work, spec, output, colour_tags(info, out_fmt))
     except BaseException as e:
         if writer is not None:
@@ -207,6 +208,7 @@ def _keep_or_clean(work: WorkFolder, info: VideoInfo, error: BaseException) -> B
         if isinstance(error, OSError):
             return GenvidError(f"cannot write {work.output}: {error.strerror or error}")
         return error
+    work.release()
     kept = (f"{work.done_frames} of {info.frame_count} frames are kept in {work.path}; "
             f"rerun with --resume to continue")
     if isinstance(error, (GenvidError, OSError)):

@@ -3,11 +3,12 @@
 A segment is a run of consecutive frames encoded by its own encoder into its own file, so it starts
 with a keyframe and needs nothing from its neighbours; it ends after `segment_frames` frames or, by
 default, after `segment_seconds` of wall time (about a minute of work, whatever the machine: a crash
-then costs at most that much), unless fewer than MIN_TAIL_FRAMES frames would be left for the last one.  Boundaries fall between frames, never at a time in seconds, so no frame
-is dropped or repeated, and the manifest records where each segment starts.  The encoder runs with the
-output's codec and options; the segment files are QuickTime (`.mov`: it keeps the encoder's exact time
-base, e.g. 1001/30000, where Matroska would round to milliseconds before the join), or MP4 for VP9 and
-AV1 and NUT for VP8, which QuickTime cannot hold.
+then costs at most that much), unless fewer than MIN_TAIL_FRAMES frames would be left for the last
+one.  Boundaries fall between frames, never at a time in seconds, so no frame is dropped or repeated,
+and the manifest records where each segment starts.  The encoder runs with the output's codec and
+options; the segment files are QuickTime (`.mov`: it keeps the encoder's exact time base, e.g.
+1001/30000, where Matroska would round to milliseconds before the join), or MP4 for VP9 and AV1 and
+NUT for VP8, which QuickTime cannot hold.
 
 Timing: at a constant rate each segment numbers its frames at the exact rate from 0; for
 variable-frame-rate sources each frame gets its source time, measured from the segment's first frame.

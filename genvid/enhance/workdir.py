@@ -9,7 +9,9 @@ process dies (SIGKILL, power loss), the manifest lists only segments that are wh
 resumed run keeps exactly those.  Files the manifest does not list (a segment being written) are
 deleted on resume.
 
-A run without `resume` refuses an existing work folder (it holds someone's unfinished work) unless
+While a run works, it holds an exclusive lock on `lock` in the folder (released by the kernel however
+the process ends), so a second run on the same output, a batch rerun say, is refused instead of
+writing the same segments.  A run without `resume` refuses an existing work folder (it holds someone's unfinished work) unless
 `overwrite` discards it.  A resumed run must have the same settings (source, model, codec, ...);
 otherwise its frames would not match the kept ones, and it says which setting differs.
 """
@@ -23,6 +25,7 @@ from pathlib import Path
 from ..errors import GenvidError
 
 MANIFEST = "manifest.json"
+LOCK = "lock"
 FORMAT = 1
 
 
@@ -63,6 +66,29 @@ class WorkFolder:
         self.output = Path(output)
         self.path = self.output.with_name(f".{self.output.name}.genvid-work")
         self.manifest: dict = {}
+        self._lock_fd: int | None = None
+
+    def _lock(self) -> None:
+        """Takes the folder's lock, or refuses: another process is working on this output."""
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): runs are not guarded against each other
+            return
+        self.release()
+        fd = os.open(self.path / LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise GenvidError(f"another genvid run is writing {self.output} (it holds {self.path / LOCK}); "
+                              f"wait for it to end, or stop it") from None
+        self._lock_fd = fd
+
+    def release(self) -> None:
+        """Lets go of the lock (the folder stays)."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     @property
     def segments(self) -> list[dict]:
@@ -80,7 +106,18 @@ class WorkFolder:
             return None
 
     def open(self, settings: dict, resume: bool, overwrite: bool) -> int:
-        """Starts a fresh folder or takes up the existing one; returns how many frames are already done."""
+        """Starts a fresh folder or takes up the existing one; returns how many frames are already done.
+
+        The folder stays locked until `release` or `remove`."""
+        try:
+            return self._open(settings, resume, overwrite)
+        except BaseException:
+            self.release()
+            raise
+
+    def _open(self, settings: dict, resume: bool, overwrite: bool) -> int:
+        if self.path.is_dir():
+            self._lock()
         found = self.read() if self.path.exists() else None
         if found is not None and found.get("format") == FORMAT and resume:
             differ = sorted(k for k in set(settings) | set(found.get("settings", {}))
@@ -99,6 +136,7 @@ class WorkFolder:
                               f"done); pass --resume to continue it, or --overwrite to start over")
         self.remove()
         self.path.mkdir()
+        self._lock()
         self.manifest = {"format": FORMAT, "settings": settings, "segments": [], "joined": None}
         self._save()
         return 0
@@ -108,7 +146,7 @@ class WorkFolder:
         return sum(s.get("frames", 0) for s in manifest.get("segments", []))
 
     def _delete_unlisted(self) -> None:
-        keep = {MANIFEST} | {s["file"] for s in self.segments if s["file"]}
+        keep = {MANIFEST, LOCK} | {s["file"] for s in self.segments if s["file"]}
         for p in self.path.iterdir():
             if p.name not in keep and p.name != "frames":
                 if p.is_dir() and not p.is_symlink():
@@ -136,11 +174,13 @@ class WorkFolder:
         found = self.read() if self.path.is_dir() else None
         if not found or not found.get("joined") or found.get("settings") != settings:
             return False
+        self._lock()
         joined = self.path / found["joined"]
         if joined.exists():
             os.replace(joined, self.output)
             fsync_folder(self.output.parent)
         elif not self.output.exists():
+            self.release()
             return False
         self.manifest = found
         self.remove()
@@ -150,9 +190,14 @@ class WorkFolder:
         """Removes a folder whose joined output was already renamed into place (its run died just after)."""
         found = self.read() if self.path.is_dir() else None
         if found and found.get("joined") and not (self.path / found["joined"]).exists() and self.output.exists():
+            try:
+                self._lock()
+            except GenvidError:  # its run is still cleaning up
+                return
             self.remove()
 
     def remove(self) -> None:
+        self.release()
         if self.path.is_dir() and not self.path.is_symlink():
             shutil.rmtree(self.path)
         elif self.path.exists() or self.path.is_symlink():

@@ -32,7 +32,8 @@ def warn(message: str) -> None:
 
 def mastering_metadata(info: VideoInfo) -> dict:
     """{'master_display': 'G(..)B(..)R(..)WP(..)L(max,min)', 'max_cll': 'cll,fall'} as x265 takes them; {} if none."""
-    r = run_ffmpeg(["-v", "info", "-i", info.path, "-map", "0:V:0", "-frames:v", "1", "-vf", "showinfo", "-f", "null", "-"])
+    r = run_ffmpeg(["-v", "info", "-i", info.path, "-map", "0:V:0", "-frames:v", "1", "-vf", "showinfo",
+                    "-f", "null", "-"])
     out = {}
     m = re.search(r"Mastering display metadata:([^\n]*)", r.stderr, re.IGNORECASE)
     if m:
