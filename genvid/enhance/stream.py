@@ -2,9 +2,9 @@
 
 Frame t's output needs frames t-r .. t+r; frames past either end of its scene are the scene's end
 frame, as in the models' own `forward` at the ends of a clip.  A scene is the whole video, or, with a
-`scene_threshold`, the frames between two cuts that `SceneCuts` detects: nothing leaks across a cut, and each side of
-it comes out exactly as if it were a clip of its own.  Cuts are found as frames arrive; frame t is
-produced once frame t+r has arrived, so every cut its window could cross is known by then.
+`scene_threshold`, the frames between two cuts that `SceneCuts` detects: nothing leaks across a cut,
+and each side of it comes out exactly as if it were a clip of its own.  Cuts are found as frames
+arrive; frame t is produced once frame t+r has arrived, so every cut its window could cross is known.
 
 Only the last 2r+1 frames' features are held, so memory is independent of the video's length, and
 every input frame gives exactly one output frame, in order.  `run(frames, start=k)` produces only frames
