@@ -17,6 +17,31 @@ def make_clip(path: Path, **kw) -> Path:
     return make_test_clip(path, **kw)
 
 
+# frame n at 40 n ms plus 0, 13 or 26 ms: irregular steps of 27 to 66 ms (a variable-frame-rate source)
+VFR_PTS = "0.04*N+0.013*mod(N*N\\,3)"
+
+
+def vfr_time(n: int) -> float:
+    return 0.04 * n + 0.013 * ((n * n) % 3)
+
+
+def make_vfr_clip(path: Path, frames: int = 20, *, audio: bool = False, video_delay: float = 0.0,
+                  codec: str = "libx264", time_base: str = "1:1000", size: str = "48x32") -> Path:
+    """A testsrc2 clip whose frame n starts at vfr_time(n) (+ `video_delay`), exactly `frames` frames; with
+    `audio`, a 440 Hz tone from 0 s that outlasts the video (so no frame is cut to fit it)."""
+    from genvid.io.ffmpeg import run_ffmpeg
+
+    cmd = ["-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25"]
+    if audio:
+        cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={vfr_time(frames) + 0.3:.3f}"]
+    cmd += ["-vf", f"settb=1/1000,setpts='({VFR_PTS}+{video_delay})/TB'", "-fps_mode", "passthrough",
+            "-enc_time_base", time_base, "-frames:v", str(frames), "-c:v", codec]
+    cmd += (["-c:a", "aac"] if audio else []) + [str(path)]
+    r = run_ffmpeg(cmd)
+    assert r.returncode == 0, r.stderr
+    return path
+
+
 @pytest.fixture
 def clip_maker(tmp_path):
     def make(name: str = "in.mp4", **kw) -> Path:

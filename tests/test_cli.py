@@ -117,3 +117,18 @@ def test_compare_cli(clip_maker, tmp_path):
     assert "stopped at the shortest input: 3 frames (b.mp4 has 4)" in r.stderr
     bad = genvid("compare", a, b, "--out", tmp_path / "c.png", "--crop", "1,2")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "X,Y,W,H" in bad.stderr
+
+
+def test_enhance_refusals_are_one_line(tiny_model_dir, tmp_path):
+    from test_io_hdr import make_hdr_clip
+
+    pq = make_hdr_clip(tmp_path / "pq.mkv", frames=2)
+    for args, needle in [([pq, tmp_path / "out.mp4"], r"is HDR \(PQ, 10-bit\).*--pix-fmt yuv420p10le"),
+                         ([pq, tmp_path / "out.mkv", "--codec", "ffv1", "--scene-threshold", "1.5"],
+                          "scene-threshold must lie between 0 and 1"),
+                         ([pq, tmp_path / "out.mkv", "--codec", "ffv1", "--segment-frames", "0"],
+                          "segment-frames must be at least 1")]:
+        r = genvid("enhance", *args, "--model", "tiny-x4", "--quiet", env_weights=tiny_model_dir)
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip() and "warning" not in ln]
+        assert r.returncode == 2 and len(lines) == 1 and re.search(needle, lines[0]), r.stderr
+        assert not list(tmp_path.glob(".*genvid-*"))

@@ -138,3 +138,106 @@ def test_pixel_aspect_and_colour_matrix_are_kept(clip_maker, tiny_model_dir, tmp
     info = probe(out)
     assert info.sample_aspect == Fraction(8, 9)
     assert info.color_space == "bt709"
+
+
+# ---- bit depth, HDR, colour tags, scene cuts ------------------------------------------------------------------
+
+DEEP_GRADIENT = "format=gbrp16le,geq=r='mod(X*1031+Y*517\\,65536)':g='mod(X*263+Y*2039\\,65536)':b='32768+X*Y'"
+
+
+def deep_clip(clip_maker, pix_fmt="yuv420p10le", name="deep.mkv"):
+    return clip_maker(name, size="32x24", frames=3, codec="ffv1", pix_fmt=pix_fmt, extra=["-vf", DEEP_GRADIENT])
+
+
+@pytest.mark.parametrize("codec,pix_fmt,suffix,depth", [("libx265", "yuv420p10le", ".mkv", 10),
+                                                        ("prores_ks", None, ".mov", 10),
+                                                        ("ffv1", "yuv444p12le", ".mkv", 12)])
+def test_deep_output_formats_keep_their_depth(clip_maker, tiny_model_dir, tmp_path, codec, pix_fmt, suffix, depth):
+    out = tmp_path / f"out{suffix}"
+    genvid.enhance(deep_clip(clip_maker), out, "tiny-x4", quiet=True, codec=codec, pix_fmt=pix_fmt)
+    info = probe(out)
+    assert info.bit_depth == depth and info.frame_count == 3
+    frames = read_frames_deep(out)
+    assert frames[0].dtype == np.uint16 and np.mean(frames[0] % 257 != 0) > 0.3
+
+
+def read_frames_deep(path):
+    from genvid.io.decode import FrameReader
+
+    with FrameReader(path) as reader:
+        return list(reader)
+
+
+@pytest.mark.parametrize("output", ["out.mkv", "frames"])
+def test_sixteen_bit_rgb_output_has_no_8bit_step(clip_maker, tiny_model_dir, tmp_path, output):
+    """ffv1 and PNG store the model's RGB as it is: an 8-bit step anywhere would leave multiples of 257."""
+    src = deep_clip(clip_maker, pix_fmt="rgb48le")
+    genvid.enhance(src, tmp_path / output, "tiny-x4", quiet=True, codec="ffv1")
+    frames = read_frames_deep(tmp_path / output)
+    assert len(frames) == 3 and frames[0].dtype == np.uint16
+    assert np.mean(frames[0] % 257 != 0) > 0.9
+
+
+@pytest.fixture
+def pq_clip(tmp_path):
+    from test_io_hdr import make_hdr_clip
+
+    return make_hdr_clip(tmp_path / "pq.mkv")
+
+
+def test_hdr_to_eight_bits_is_refused_before_any_work(pq_clip, tiny_model_dir, tmp_path):
+    with pytest.raises(GenvidError, match=r"is HDR \(PQ, 10-bit\).*--pix-fmt yuv420p10le"):
+        genvid.enhance(pq_clip, tmp_path / "out.mp4", "tiny-x4", quiet=True)
+    assert leftovers(tmp_path) == [] and not (tmp_path / "out.mp4").exists()
+
+
+def test_hdr_keeps_tags_and_mastering_metadata_with_libx265(pq_clip, tiny_model_dir, tmp_path, capsys):
+    from genvid.io.hdr import mastering_metadata
+
+    out = tmp_path / "out.mp4"
+    genvid.enhance(pq_clip, out, "tiny-x4", quiet=True, codec="libx265", pix_fmt="yuv420p10le", segment_frames=1)
+    info = probe(out)
+    assert (info.color_primaries, info.color_transfer, info.color_space, info.color_range) == \
+        ("bt2020", "smpte2084", "bt2020nc", "tv")
+    assert info.bit_depth == 10 and info.hdr == "PQ"
+    assert mastering_metadata(info) == mastering_metadata(probe(pq_clip))
+    assert "trained on SDR" in capsys.readouterr().err
+
+
+def test_colour_tags_are_kept(clip_maker, tiny_model_dir, tmp_path):
+    src = clip_maker("tagged.mp4", size="32x24", frames=3,
+                     extra=["-vf", "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"])
+    for name, codec in [("out.mp4", "libx264"), ("out.mkv", "ffv1")]:
+        genvid.enhance(src, tmp_path / name, "tiny-x4", quiet=True, codec=codec, segment_frames=1)
+        info = probe(tmp_path / name)
+        assert (info.color_primaries, info.color_transfer) == ("bt709", "bt709"), codec
+
+
+def test_synthetic_scene_cut_nothing_leaks_across(tiny_model_dir, tmp_path):
+    """testsrc2 then mandelbrot: each side comes out as if it were enhanced on its own."""
+    from genvid.io.ffmpeg import run_ffmpeg
+
+    whole = tmp_path / "cut.mkv"
+    r = run_ffmpeg(["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=32x24:rate=25", "-f", "lavfi",
+                    "-i", "mandelbrot=size=32x24:rate=25", "-filter_complex",
+                    "[0:v]trim=end_frame=7[a];[1:v]trim=end_frame=6,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1[v]",
+                    "-map", "[v]", "-c:v", "ffv1", "-pix_fmt", "bgr0", str(whole)])
+    assert r.returncode == 0, r.stderr
+    parts = []
+    for name, select in [("a.mkv", "lt(n\\,7)"), ("b.mkv", "gte(n\\,7)")]:
+        r = run_ffmpeg(["-v", "error", "-i", str(whole), "-vf", f"select='{select}'", "-fps_mode", "passthrough",
+                        "-c:v", "ffv1", str(tmp_path / name)])
+        assert r.returncode == 0, r.stderr
+        parts.append(tmp_path / name)
+    result = genvid.enhance(whole, tmp_path / "whole", "tiny-x4", quiet=True)
+    assert result["scene_cuts"] == [7]
+    separate = []
+    for i, part in enumerate(parts):
+        genvid.enhance(part, tmp_path / f"part{i}", "tiny-x4", quiet=True)
+        separate += read_frames(tmp_path / f"part{i}")
+    together = read_frames(tmp_path / "whole")
+    assert len(together) == len(separate) == 13
+    assert all(np.array_equal(a, b) for a, b in zip(together, separate))
+    genvid.enhance(whole, tmp_path / "across", "tiny-x4", quiet=True, scene_cuts=False)
+    across = read_frames(tmp_path / "across")
+    assert not np.array_equal(across[6], together[6]) and not np.array_equal(across[7], together[7])

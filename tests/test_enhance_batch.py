@@ -38,7 +38,12 @@ def test_glob_and_pattern_expansion(clip_maker, tmp_path):
 
 @pytest.mark.parametrize("spec,pattern", [
     ({"jobs": [{"input": "x.mp4", "output": "x.mp4"}]}, "replace its input"),
+    ({"jobs": [{"input": "x.mp4", "output": "clips/../x.mp4"}]}, "replace its input"),
     ({"jobs": [{"input": "clips/*/../../*.mp4", "output": "o/{stem}.mp4"}]}, "outside"),
+    ({"jobs": [{"input": "clips/*.mp4", "output": "o/{stem}/../../{name}"}]}, "outside"),
+    ({"jobs": [{"input": "clips/.*.mp4", "output": "o/{stem}/x.mkv"}]}, "outside"),  # matches ...mp4, whose stem is ..
+    ({"jobs": [{"input": "clips/*.mp4", "output": "o/{size}.mkv"}]}, "only {stem} and {name}"),
+    ({"jobs": [{"input": "x.mp4", "output": "y.mp4"}, {"input": "y.mp4", "output": "z.mp4"}]}, "input of another job"),
     ({"jobs": [{"input": "x.mp4", "output": "o.mp4", "colour": 1}]}, "unknown option"),
     ({"jobs": [{"input": "x.mp4", "output": "o.mp4"}, {"input": "y.mp4", "output": "o.mp4"}]}, "own output"),
     ({"defaults": {}}, "no `jobs:` list"),
@@ -47,8 +52,19 @@ def test_bad_job_files(spec, pattern, clip_maker, tmp_path):
     (tmp_path / "clips" / "sub").mkdir(parents=True)
     clip_maker("x.mp4", size="32x32", frames=1)
     clip_maker("escaped.mp4", size="32x32", frames=1)
+    clip_maker("clips/a.mp4", size="32x32", frames=1)
+    if "{stem}/x.mkv" in str(spec):
+        clip_maker("clips/...mp4", size="32x32", frames=1)
     with pytest.raises(GenvidError, match=pattern):
         expand_jobs(write_jobs(tmp_path, spec))
+
+
+@pytest.mark.parametrize("link", ["symlink", "hardlink"])
+def test_an_output_linked_to_its_input_is_refused(link, clip_maker, tmp_path):
+    src = clip_maker("x.mp4", size="32x32", frames=1)
+    (os.symlink if link == "symlink" else os.link)(src, tmp_path / "same.mp4")
+    with pytest.raises(GenvidError, match="replace its input"):
+        expand_jobs(write_jobs(tmp_path, {"jobs": [{"input": "x.mp4", "output": "same.mp4"}]}))
 
 
 def test_failure_is_isolated_and_rerun_skips(clip_maker, tiny_model_dir, tmp_path):
@@ -60,7 +76,9 @@ def test_failure_is_isolated_and_rerun_skips(clip_maker, tiny_model_dir, tmp_pat
     report = tmp_path / "report.json"
     r = batch(jobs, "--report", report, "--json-progress", weights=tiny_model_dir)
     assert r.returncode == 1
+    assert list(json.loads(report.read_text())) == ["jobs"]
     rows = json.loads(report.read_text())["jobs"]
+    assert all(list(row) == ["input", "output", "status", "error", "frames", "seconds"] for row in rows)
     assert [row["status"] for row in rows] == ["failed", "done"]
     assert "broken.mp4" in rows[0]["error"] and rows[1]["frames"] == 3
     assert probe(tmp_path / "out" / "good.mp4").frame_count == 3
@@ -89,3 +107,33 @@ def test_two_processes_split_jobs_and_merge_one_report(clip_maker, tiny_model_di
     assert [os.path.basename(row["output"]) for row in rows] == ["a.mkv", "b.mkv", "c.mkv"]
     assert {json.loads(line)["process"] for line in r.stdout.splitlines()} == {0, 1}
     assert not list(tmp_path.glob("*.part*"))
+
+
+def test_rerun_resumes_an_interrupted_job(clip_maker, tiny_model_dir, tmp_path):
+    import genvid
+    from genvid.enhance.workdir import WorkFolder
+    from genvid.io.decode import read_frames
+
+    src = clip_maker("long.mp4", size="48x32", frames=40, audio=True)
+    options = {"model": "tiny-x4", "codec": "ffv1", "segment_frames": 5}
+    whole = tmp_path / "whole.mkv"
+    genvid.enhance(src, whole, quiet=True, **options)
+    out = tmp_path / "out" / "long.mkv"
+    out.parent.mkdir()
+
+    def interrupt(done, total):
+        if done == 20:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        genvid.enhance(src, out, quiet=True, progress=interrupt, **options)
+    assert WorkFolder(out).path.exists() and not out.exists()
+    jobs = write_jobs(tmp_path, {"defaults": options, "jobs": [{"input": "long.mp4", "output": "out/long.mkv"}]})
+    report = tmp_path / "report.json"
+    r = batch(jobs, "--report", report, "--json-progress", weights=tiny_model_dir)
+    assert r.returncode == 0, r.stderr
+    done = [e for e in map(json.loads, r.stdout.splitlines()) if e["event"] == "done"]
+    assert len(done) == 1 and 5 <= done[0]["resumed_from"] <= 20
+    assert json.loads(report.read_text())["jobs"][0]["status"] == "done"
+    a, b = read_frames(out), read_frames(whole)
+    assert len(a) == len(b) == 40 and all((x == y).all() for x, y in zip(a, b))
+    assert not WorkFolder(out).path.exists()

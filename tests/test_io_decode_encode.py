@@ -249,3 +249,41 @@ def test_decoder_raises_when_fewer_frames_than_probed(long_clips):
     with pytest.raises(GenvidError, match=r"truncated or corrupt: decoded 30 of 33") as e:
         read_all(claimed)
     assert info.path in str(e.value)
+
+
+# ---- bit depth and colour tags ------------------------------------------------------------------------------
+
+# a 16-bit gradient: values on no coarser grid than the format's own
+DEEP_GRADIENT = "format=gbrp16le,geq=r='mod(X*1031+Y*517\\,65536)':g='mod(X*263+Y*2039\\,65536)':b='32768+X*Y'"
+
+
+@pytest.mark.parametrize("pix_fmt,depth", [("yuv444p12le", 12), ("rgb48le", 16), ("yuv420p10le", 10)])
+def test_deep_sources_decode_without_an_8bit_step(tmp_path, pix_fmt, depth):
+    src = make_clip(tmp_path / f"deep{depth}.mkv", size="64x48", frames=2, codec="ffv1", pix_fmt=pix_fmt,
+                    extra=["-vf", DEEP_GRADIENT])
+    info = probe(src)
+    assert info.bit_depth == depth
+    frame = read_all(info)[0]
+    assert frame.dtype == np.uint16
+    assert np.mean(frame % 257 != 0) > 0.3  # 8-bit values widened to 16 bits are all multiples of 257
+    low_bits = (frame.astype(np.int64) >> (16 - depth)) & 0xFF  # finer than 8 bits: these vary
+    assert len(np.unique(low_bits % 4)) == 4
+
+
+def test_encoder_marks_frames_with_the_source_colour_tags(tmp_path):
+    src = make_clip(tmp_path / "tagged.mp4", frames=2,
+                    extra=["-vf", "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"])
+    info = probe(src)
+    assert (info.color_space, info.color_primaries, info.color_transfer) == ("bt709", "bt709", "bt709")
+    for codec, pix_fmt in [("libx264", None), ("prores_ks", None), ("ffv1", "yuv422p10le")]:
+        out = write_all(tmp_path / f"out_{codec}.mkv", read_all(info), info.fps, codec=codec, pix_fmt=pix_fmt,
+                        source=info)
+        got = probe(out)
+        assert (got.color_space, got.color_primaries, got.color_transfer, got.color_range) == \
+            ("bt709", "bt709", "bt709", "tv"), codec
+
+
+def test_prores_default_is_ten_bit(tmp_path):
+    frames = [np.random.default_rng(0).integers(0, 65536, size=(16, 32, 3), dtype=np.uint16)]
+    got = probe(write_all(tmp_path / "p.mov", frames, Fraction(25), codec="prores_ks"))
+    assert got.pix_fmt == "yuv422p10le" and got.bit_depth == 10

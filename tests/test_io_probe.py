@@ -126,3 +126,41 @@ def test_probe_empty_folder(tmp_path):
     (empty / "readme.txt").write_text("not a frame")
     msg = _error_of(empty)
     assert re.search(r"no image frames", msg)
+
+
+# ---- timestamps ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,time_base", [("vfr.mkv", "1:1000"), ("vfr.mp4", "1:90000")])
+def test_probe_variable_frame_rate_keeps_every_timestamp(tmp_path, name, time_base):
+    from conftest import make_vfr_clip, vfr_time
+
+    info = probe(make_vfr_clip(tmp_path / name, 20, time_base=time_base))
+    assert info.variable_frame_rate and info.frame_count == 20
+    seconds = [float(t * info.time_base) for t in info.frame_times]
+    assert max(abs(s - vfr_time(n)) for n, s in enumerate(seconds)) < 1e-6
+    assert info.end_time > info.frame_times[-1]
+
+
+@pytest.mark.parametrize("rate,expected", [("30000/1001", Fraction(30000, 1001)), ("24000/1001", Fraction(24000, 1001)),
+                                           ("25", Fraction(25))])
+def test_probe_millisecond_timestamps_are_still_constant_rate(tmp_path, rate, expected):
+    """Matroska rounds times to 1 ms (33, 67, 100, ...): still the exact rational rate, not VFR."""
+    info = probe(make_clip(tmp_path / "ms.mkv", rate=rate, frames=40))
+    assert info.fps == expected and not info.variable_frame_rate and info.frame_times is None
+
+
+def test_probe_start_times_of_a_late_video(tmp_path):
+    from conftest import make_vfr_clip
+
+    info = probe(make_vfr_clip(tmp_path / "late.mkv", 10, audio=True, video_delay=0.5))
+    assert info.start_time == 0.0 and info.video_start == pytest.approx(0.5)
+
+
+def test_probe_hdr_transfer(tmp_path):
+    pq = make_clip(tmp_path / "pq.mkv", frames=2, codec="libx265", pix_fmt="yuv420p10le",
+                   extra=["-vf", "setparams=color_primaries=bt2020:color_trc=smpte2084:colorspace=bt2020nc",
+                          "-x265-params", "log-level=error"])
+    info = probe(pq)
+    assert (info.color_transfer, info.color_primaries, info.color_space) == ("smpte2084", "bt2020", "bt2020nc")
+    assert info.hdr == "PQ"
+    assert probe(make_clip(tmp_path / "sdr.mp4", frames=2)).hdr is None

@@ -35,23 +35,36 @@ def add_enhance(sub) -> None:
     p.add_argument("--tile", type=int, default=0, help="tile size in input pixels for large frames (0: whole frame)")
     p.add_argument("--tile-overlap", type=int, default=None,
                    help="context around each tile in input pixels (default: the model's receptive radius)")
-    p.add_argument("--codec", default=None, help="video encoder (default libx264)")
+    p.add_argument("--codec", default=None, help="video encoder: libx264 (default), libx265, prores_ks, ffv1, ...")
     p.add_argument("--crf", type=int, default=None, help="constant rate factor (default 18)")
-    p.add_argument("--pix-fmt", default=None, help="output pixel format (default yuv420p)")
-    p.add_argument("--fps", default=None, help="frame rate for a frame-folder input, e.g. 24 or 30000/1001 (default 25)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("--pix-fmt", default=None,
+                   help="output pixel format (default yuv420p; yuv420p10le, yuv444p12le, ... keep the depth)")
+    p.add_argument("--fps", default=None,
+                   help="frame rate for a frame-folder input, e.g. 24 or 30000/1001 (default 25); retimes a video")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output (and discard unfinished work)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last finished segment")
+    p.add_argument("--segment-frames", type=int, default=None,
+                   help="frames per resumable segment (default: a segment ends after about a minute of work)")
+    p.add_argument("--scene-threshold", type=float, default=None,
+                   help="scene-cut score above which temporal windows restart, in (0, 1) (default 0.17)")
+    p.add_argument("--no-scene-cuts", action="store_true", help="let temporal windows run across scene cuts")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     def run(a):
         from ..enhance.api import enhance
+        from ..enhance.scenes import DEFAULT_THRESHOLD
         from ..models.registry import DEFAULT_MODEL
 
         result = enhance(a.input, a.output, a.model or DEFAULT_MODEL, device=a.device, precision=a.precision,
                          tile=a.tile, tile_overlap=a.tile_overlap, codec=a.codec, crf=a.crf, pix_fmt=a.pix_fmt,
-                         fps=a.fps, overwrite=a.overwrite, quiet=a.quiet)
+                         fps=a.fps, overwrite=a.overwrite, resume=a.resume, segment_frames=a.segment_frames,
+                         scene_cuts=not a.no_scene_cuts,
+                         scene_threshold=DEFAULT_THRESHOLD if a.scene_threshold is None else a.scene_threshold,
+                         quiet=a.quiet)
         if not a.quiet:
-            print(f"wrote {result['output']}: {result['frames']} frames in {result['seconds']:.1f} s "
-                  f"({result['fps']:.2f} frames/s)")
+            resumed = f", {result['resumed_from']} kept from the earlier run" if result["resumed_from"] else ""
+            rate = f" ({result['fps']:.2f} frames/s)" if result["fps"] else ""
+            print(f"wrote {result['output']}: {result['frames']} frames{resumed} in {result['seconds']:.1f} s{rate}")
     p.set_defaults(run=run)
 
 

@@ -1,4 +1,12 @@
-"""`genvid.enhance(input, output, ...)`: decode -> model -> encode -> mux, streamed, written atomically."""
+"""`genvid.enhance(input, output, ...)`: decode -> model -> segments -> join and mux; streamed and resumable.
+
+The output is written as segments in a hidden work folder beside it (`workdir`, `segments`), joined
+losslessly and renamed into place only when complete, so a reader never sees a partial output and a run
+killed at any point continues with `resume=True` from its last finished segment.  A resumed run decodes
+the source from its first frame again (decoding is cheap next to the model, and frame-exact where
+seeking is not) but runs the model only on the `radius` frames of context before the first unfinished
+segment and on what follows: its frames are those the uninterrupted run would have made.
+"""
 from __future__ import annotations
 
 import os
@@ -13,12 +21,16 @@ from tqdm import tqdm
 
 from ..errors import GenvidError
 from ..io.decode import FrameReader
-from ..io.encode import DEFAULT_CODEC, DEFAULT_CRF, HIGH_DEPTH_PIX_FMTS, FrameWriter
-from ..io.mux import check_streams_fit, mux
-from ..io.probe import probe
-from ..models.registry import DEFAULT_MODEL, load_model
+from ..io.encode import DEFAULT_CODEC, DEFAULT_CRF, colour_tag_args, colour_tags, is_high_depth, output_pix_fmt
+from ..io.hdr import check_output_depth, hdr_encoder_args
+from ..io.mux import check_streams_fit, remux
+from ..io.probe import VideoInfo, probe
+from ..models.registry import DEFAULT_MODEL, load_model, resolve, sha256_of
+from .scenes import DEFAULT_THRESHOLD
+from .segments import SEGMENT_SECONDS, OutputSpec, SegmentWriter, check_output, concat_list
 from .stream import Streamer
 from .window import WindowModel
+from .workdir import WorkFolder, fsync_file, fsync_folder
 
 PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
 
@@ -48,8 +60,18 @@ def is_folder_output(output: Path) -> bool:
     return output.is_dir() or output.suffix == "" or str(output).endswith(os.sep)
 
 
+def same_file(a: Path, b: Path) -> bool:
+    """The same file or folder, also through symbolic or hard links."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _check_output(src: Path, output: Path, overwrite: bool) -> None:
-    if output.resolve() == src.resolve():
+    if same_file(src, output):
         raise GenvidError(f"output {output} is the input; choose another output path")
     if output.exists() and not overwrite:
         raise GenvidError(f"output {output} exists; pass --overwrite to replace it")
@@ -62,68 +84,145 @@ def _check_output(src: Path, output: Path, overwrite: bool) -> None:
 
 def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", precision: str = "auto",
             tile: int = 0, tile_overlap: int | None = None, codec: str | None = None, crf: int | None = None,
-            pix_fmt: str | None = None, fps: str | None = None, overwrite: bool = False, quiet: bool = False,
-            progress=None) -> dict:
+            pix_fmt: str | None = None, fps: str | None = None, overwrite: bool = False, resume: bool = False,
+            segment_frames: int | None = None, segment_seconds: float = SEGMENT_SECONDS, scene_cuts: bool = True,
+            scene_threshold: float = DEFAULT_THRESHOLD, quiet: bool = False, progress=None) -> dict:
     """Enhances a video file or frame folder into `output` (a video file, or a folder of PNGs).
 
-    Keeps every frame, the exact frame rate, audio and subtitles; never holds more than a few frames;
-    writes to a temporary path beside `output` and renames it into place only when complete.
-    `progress(done, total)`, if given, is called after every frame.  Returns {"output", "frames", "seconds", "fps"}.
+    Keeps every frame with its timestamp (the exact rate, or each frame's own time for variable frame
+    rates), the audio and subtitles, the bit depth asked for and the colour tags; never holds more than a
+    few frames.  `resume` continues the unfinished work of an earlier run with the same settings;
+    segments end every `segment_frames` frames, or after `segment_seconds` of work.  Temporal windows
+    stop at scene cuts (`scene_cuts`, `scene_threshold`).  `progress(done, total)`, if given, is called
+    after every frame.  Returns {"output", "frames", "seconds", "fps", "resumed_from", "segments",
+    "scene_cuts"}: frames in the output, frames kept from the earlier run, segments written by this run,
+    and the frames that start a new scene (None when no frame was decoded).
     """
     src, output = Path(input), Path(output)
     info = probe(src)
     if fps is not None:
-        try:
-            info.fps = Fraction(fps)
-        except (ValueError, ZeroDivisionError):
-            raise GenvidError(f"--fps must be a number or a ratio like 30000/1001, got '{fps}'") from None
-    _check_output(src, output, overwrite)
+        _set_rate(info, fps)
+    codec = codec or DEFAULT_CODEC
+    crf = DEFAULT_CRF if crf is None else crf
+    if scene_cuts and not 0 < scene_threshold < 1:
+        raise GenvidError(f"--scene-threshold must lie between 0 and 1, got {scene_threshold}")
+    if segment_frames is not None and segment_frames < 1:
+        raise GenvidError(f"--segment-frames must be at least 1, got {segment_frames}")
     folder_out = is_folder_output(output)
-    if not folder_out:
-        check_streams_fit(info, output)
     dev = pick_device(device)
     dtype = pick_precision(precision, dev)
+    settings = _settings(src, info, model, dtype, tile, tile_overlap, codec, crf, pix_fmt,
+                         scene_threshold if scene_cuts else None, "folder" if folder_out else output.suffix.lower())
+    work = WorkFolder(output)
+    if resume and work.finish_joined(settings):  # the earlier run died after joining: its output is whole
+        return _result(output, info.frame_count, 0.0, info.frame_count, 0, 0, None)
+    _check_output(src, output, overwrite)
+    if not folder_out:
+        check_streams_fit(info, output)
+    check_output_depth(info, codec, pix_fmt, folder_out)
     net = WindowModel(load_model(model, dev))
-    s = net.scale
-    high = (pix_fmt or "").endswith(HIGH_DEPTH_PIX_FMTS) or (folder_out and info.bit_depth > 8)
-
-    tmp = output.with_name(f".{output.name}.genvid-partial{'' if folder_out else output.suffix}")
-    final_tmp = output.with_name(f".{output.name}.genvid-muxed{output.suffix}")
-    _remove(tmp), _remove(final_tmp)
-    names = info.frame_names if info.is_image_folder else None
-    writer = None
-    start = time.time()
+    out_fmt = output_pix_fmt(codec, pix_fmt)
+    high = is_high_depth(out_fmt) or (info.bit_depth > 8 and (folder_out or out_fmt is None))
+    spec = OutputSpec(info, info.width * net.scale, info.height * net.scale, folder_out, high, codec, crf, pix_fmt,
+                      tuple(hdr_encoder_args(info, codec, folder_out)))
+    if not folder_out:
+        check_output(spec, output)
+    done = work.open(settings, resume, overwrite)
+    writer, cuts, start = None, None, time.time()
     try:
-        with FrameReader(info, high_bit_depth=True) as reader:
-            writer = FrameWriter(tmp, info.width * s, info.height * s, info.fps, folder=folder_out, names=names,
-                                 codec=codec or DEFAULT_CODEC, crf=DEFAULT_CRF if crf is None else crf,
-                                 pix_fmt=pix_fmt, source=info, high_bit_depth=high)
-            streamer = Streamer(net, dev, dtype, tile=tile, overlap=tile_overlap, high_bit_depth=high)
-            bar = tqdm(total=info.frame_count, unit="frame", disable=quiet, file=sys.stderr, dynamic_ncols=True,
-                       desc=src.name[:30])
-            for frame in streamer.run(reader):
-                writer.write(frame)
-                bar.update(1)
-                if progress is not None:
-                    progress(bar.n, info.frame_count)
-            bar.close()
-            writer.finish()
+        writer = SegmentWriter(spec, work, done, segment_frames, segment_seconds)
+        if done < info.frame_count:
+            streamer = Streamer(net, dev, dtype, tile=tile, overlap=tile_overlap, high_bit_depth=high,
+                                scene_threshold=scene_threshold if scene_cuts else None)
+            with FrameReader(info, high_bit_depth=True) as reader:
+                bar = tqdm(total=info.frame_count, initial=done, unit="frame", disable=quiet, file=sys.stderr,
+                           dynamic_ncols=True, desc=src.name[:30])
+                for n, frame in enumerate(streamer.run(reader, start=done), done + 1):
+                    writer.write(frame)
+                    bar.update(1)
+                    if progress is not None:
+                        progress(n, info.frame_count)
+                bar.close()
+            cuts = list(streamer.cuts)
+        writer.finish()
         if writer.frames_written != info.frame_count:
-            raise GenvidError(f"wrote {writer.frames_written} frames but {src} has {info.frame_count}; output discarded")
-        if folder_out:
-            _remove(output)
-            os.replace(tmp, output)
-        else:
-            mux(tmp, info, final_tmp)
-            os.replace(final_tmp, output)
-    except BaseException:
+            raise GenvidError(f"wrote {writer.frames_written} frames but {src} has {info.frame_count}; "
+                              f"output discarded")
+        _join(work, spec, output, colour_tags(info, out_fmt))
+    except BaseException as e:
         if writer is not None:
             writer.abort()
-        _remove(tmp), _remove(final_tmp)
-        raise
+        raise _keep_or_clean(work, info, e) from None
     seconds = time.time() - start
-    return {"output": str(output), "frames": info.frame_count, "seconds": round(seconds, 3),
-            "fps": round(info.frame_count / seconds, 3) if seconds else None}
+    return _result(output, info.frame_count, seconds, done, info.frame_count - done, writer.segments_written, cuts)
+
+
+def _set_rate(info: VideoInfo, fps: str) -> None:
+    """--fps: every frame at this exact rate (a variable-rate source is retimed to it, as asked)."""
+    try:
+        info.fps = Fraction(fps)
+    except (ValueError, ZeroDivisionError):
+        raise GenvidError(f"--fps must be a number or a ratio like 30000/1001, got '{fps}'") from None
+    if info.fps <= 0:
+        raise GenvidError(f"--fps must be positive, got '{fps}'")
+    info.frame_times = info.end_time = None
+    info.variable_frame_rate = False
+
+
+def _settings(src: Path, info: VideoInfo, model: str, dtype, tile: int, tile_overlap: int | None, codec: str,
+              crf: int, pix_fmt: str | None, scene_threshold: float | None, output_kind: str) -> dict:
+    """Everything that decides the output's frames and format: a resumed run must match it exactly."""
+    stat = src.stat()
+    weights, _ = resolve(str(model))
+    return {"source": str(src.resolve()), "source_size": stat.st_size, "source_mtime_ns": stat.st_mtime_ns,
+            "frames": info.frame_count, "fps": str(info.fps), "variable_frame_rate": info.frame_times is not None,
+            "model_sha256": sha256_of(weights), "precision": str(dtype), "tile": tile, "tile_overlap": tile_overlap,
+            "codec": codec, "crf": crf, "pix_fmt": pix_fmt, "scene_threshold": scene_threshold, "output": output_kind}
+
+
+def _join(work: WorkFolder, spec: OutputSpec, output: Path, tags: dict) -> None:
+    """Joins the segments into one file inside the work folder, records it, renames it onto `output`."""
+    if spec.folder:
+        joined = work.path / "frames"
+    else:
+        joined = work.path / f"joined{output.suffix}"
+        segments = work.segments
+        if len(segments) == 1:
+            video = ["-i", str(work.path / segments[0]["file"])]
+        else:
+            video = ["-f", "concat", "-safe", "0", "-i", str(concat_list(work, spec))]
+        remux(video, spec.info, joined, colour_tag_args(tags, ":v"))
+        fsync_file(joined)
+    work.mark_joined(joined)
+    if spec.folder:
+        _remove(output)
+    os.replace(joined, output)
+    fsync_folder(output.parent)
+    work.remove()
+
+
+def _keep_or_clean(work: WorkFolder, info: VideoInfo, error: BaseException) -> BaseException:
+    """After a failure: finished segments stay for --resume (and the message says so); else nothing stays."""
+    if not work.segments:
+        work.remove()
+        if isinstance(error, OSError):
+            return GenvidError(f"cannot write {work.output}: {error.strerror or error}")
+        return error
+    work.release()
+    kept = (f"{work.done_frames} of {info.frame_count} frames are kept in {work.path}; "
+            f"rerun with --resume to continue")
+    if isinstance(error, (GenvidError, OSError)):
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        return GenvidError(f"{reason}; {kept}")
+    print(f"genvid: {kept}", file=sys.stderr, flush=True)
+    return error
+
+
+def _result(output: Path, frames: int, seconds: float, resumed_from: int, processed: int, segments: int,
+            cuts: list[int] | None) -> dict:
+    return {"output": str(output), "frames": frames, "seconds": round(seconds, 3),
+            "fps": round(processed / seconds, 3) if seconds else None, "resumed_from": resumed_from,
+            "segments": segments, "scene_cuts": cuts}
 
 
 def _remove(path: Path) -> None:

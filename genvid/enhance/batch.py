@@ -2,10 +2,15 @@
 
 JOBS.yaml holds `defaults:` (any `enhance` option) and `jobs:`, a list of {input, output, ...overrides}.
 An input may be a glob ("clips/*.mp4") with an output pattern using {stem} and {name} of each match
-("out/{stem}_x4.mp4").  Relative paths are taken from the jobs file's folder.  A job whose output
-exists is `skipped` (outputs are written atomically, so an existing one is complete); a failing job is
-`failed` with its one-line error and the others go on.  Under `accelerate launch`, jobs are split
-across processes and one merged report is written.
+("out/{stem}_x4.mp4").  Relative paths are taken from the jobs file's folder.  A pattern cannot reach
+outside the folder it names (an input glob through `..` or a link, an output through a file named `..x`),
+and no output may be an input (compared as files, through symbolic and hard links).
+
+A job whose output exists is `skipped` (outputs are renamed into place only when complete, so an existing
+one is whole); every other job runs with `resume`, so a job that was interrupted (a crash, a kill, a
+failure) continues from its last finished segment; a failing job is `failed` with its one-line error and
+the others go on.  Under `accelerate launch`, jobs are split across processes and one merged report is
+written.
 """
 from __future__ import annotations
 
@@ -20,12 +25,34 @@ from pathlib import Path
 
 from ..errors import GenvidError
 from ..yaml_file import read_yaml
+from .api import enhance, same_file
+from .workdir import WorkFolder
 
-OPTIONS = {"model", "device", "precision", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps"}
+OPTIONS = {"model", "device", "precision", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps", "segment_frames",
+           "segment_seconds", "scene_cuts", "scene_threshold"}
 
 
 def _within(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
+
+
+def _folder_of(pattern: str, base: Path, stop: str) -> Path:
+    """The folder a pattern names: everything before its first character in `stop`, up to the last '/'."""
+    cut = min((pattern.index(c) for c in stop if c in pattern), default=len(pattern))
+    prefix = pattern[:cut]
+    return base / prefix if prefix.endswith(("/", os.sep)) else (base / prefix).parent
+
+
+def _output_for(i: int, pattern: str, base: Path, match: Path) -> Path:
+    try:
+        target = base / pattern.format(stem=match.stem, name=match.name)
+    except (KeyError, IndexError, ValueError):
+        raise GenvidError(f"job {i + 1}: output pattern '{pattern}' may use only {{stem}} and {{name}}") from None
+    root = _folder_of(pattern, base, "{")
+    if not _within(target.parent, root):
+        raise GenvidError(f"job {i + 1}: output {target} for {match.name} lies outside {root}, the folder its "
+                          f"pattern names")
+    return target
 
 
 def expand_jobs(jobs_file: str | Path) -> list[dict]:
@@ -48,34 +75,36 @@ def expand_jobs(jobs_file: str | Path) -> list[dict]:
                               f"known: {', '.join(sorted(OPTIONS))}")
         pattern = str(entry["input"])
         if glob.has_magic(pattern):
-            prefix = pattern.split("*")[0].split("?")[0].split("[")[0]
-            root = base / prefix if prefix.endswith(("/", os.sep)) else (base / prefix).parent
+            root = _folder_of(pattern, base, "*?[")
             matches = sorted(Path(m) for m in glob.glob(str(base / pattern)))
             pairs = []
             for m in matches:
                 if not _within(m, root):
                     raise GenvidError(f"job {i + 1}: {m} lies outside {root}, the folder its pattern names")
-                target = base / str(entry["output"]).format(stem=m.stem, name=m.name)
-                pairs.append((m, target))
+                pairs.append((m, _output_for(i, str(entry["output"]), base, m)))
         else:
             pairs = [(base / pattern, base / str(entry["output"]))]
         for src, dst in pairs:
-            if src.exists() and dst.resolve() == src.resolve():
+            if same_file(src, dst):
                 raise GenvidError(f"job {i + 1}: output {dst} would replace its input")
             out.append({"input": str(src), "output": str(dst), "options": options})
     outputs = [j["output"] for j in out]
     clash = {o for o in outputs if outputs.count(o) > 1}
     if clash:
         raise GenvidError(f"several jobs write {sorted(clash)[0]}; give each job its own output")
+    for job in out:
+        other = next((j for j in out if same_file(Path(j["input"]), Path(job["output"]))), None)
+        if other is not None:
+            raise GenvidError(f"output {job['output']} is the input of another job ({other['input']}); "
+                              f"give it another name")
     return out
 
 
 def run_job(job: dict, emit) -> dict:
-    from .api import enhance
-
     row = {"input": job["input"], "output": job["output"], "status": "done", "error": None, "frames": None,
            "seconds": None}
     if Path(job["output"]).exists():
+        WorkFolder(Path(job["output"])).remove_if_joined()
         row["status"] = "skipped"
         emit({"event": "skipped", **row})
         return row
@@ -88,17 +117,18 @@ def run_job(job: dict, emit) -> dict:
             last[0] = now
             emit({"event": "progress", "output": job["output"], "frames": done, "total": total})
 
-    start = time.time()
+    start, resumed = time.time(), 0
     try:
         Path(job["output"]).parent.mkdir(parents=True, exist_ok=True)
-        result = enhance(job["input"], job["output"], quiet=True, progress=progress, **job["options"])
+        result = enhance(job["input"], job["output"], quiet=True, resume=True, progress=progress, **job["options"])
         row["frames"] = result["frames"]
+        resumed = result["resumed_from"]
     except (GenvidError, OSError) as e:
         row.update(status="failed", error=str(e))
     except Exception as e:  # one broken job must never stop the others
         row.update(status="failed", error=f"{type(e).__name__}: {e}")
     row["seconds"] = round(time.time() - start, 3)
-    emit({"event": row["status"], **row})
+    emit({"event": row["status"], **row, **({"resumed_from": resumed} if row["status"] == "done" else {})})
     return row
 
 
@@ -116,7 +146,11 @@ def run_batch(jobs_file: str | Path, report: str | Path | None = None, workers: 
     def emit(event: dict) -> None:
         if json_progress:
             with lock:
-                print(json.dumps({"process": state.process_index, **event}), flush=True)
+                # one write per line: torchrun (accelerate launch) starts `python -u`, so every write() goes
+                # straight to the stdout all processes share, and print's separate "\n" could come after
+                # another process's line
+                sys.stdout.write(json.dumps({"process": state.process_index, **event}) + "\n")
+                sys.stdout.flush()
         elif event["event"] in ("done", "failed", "skipped"):
             with lock:
                 extra = f": {event['error']}" if event.get("error") else ""

@@ -1,17 +1,26 @@
 """Running a model over a stream of frames: a sliding window over cached per-frame features.
 
-Frame t's output needs frames t-r .. t+r; frames past either end of the video are the end frame, as in
-the models' own `forward`.  Only the last 2r+1 frames' features are held, so memory is independent of
-the video's length, and every input frame gives exactly one output frame, in order.
+Frame t's output needs frames t-r .. t+r; frames past either end of its scene are the scene's end
+frame, as in the models' own `forward` at the ends of a clip.  A scene is the whole video, or, with a
+`scene_threshold`, the frames between two cuts that `SceneCuts` detects: nothing leaks across a cut,
+and each side of it comes out exactly as if it were a clip of its own.  Cuts are found as frames
+arrive; frame t is produced once frame t+r has arrived, so every cut its window could cross is known.
+
+Only the last 2r+1 frames' features are held, so memory is independent of the video's length, and
+every input frame gives exactly one output frame, in order.  `run(frames, start=k)` produces only frames
+k onwards (resuming): earlier frames still pass through the cut detector, and only the r frames before k
+go through the model, as context.
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 import torch
 from einops import rearrange
 
+from .scenes import SceneCuts
 from .tiling import Blender, feather_width, plan_tiles
 from .window import WindowModel
 
@@ -37,12 +46,14 @@ class Streamer:
     """Turns an iterable of LR frames into an iterator of HR frames (numpy, same order, same count)."""
 
     def __init__(self, model: WindowModel, device, autocast_dtype: torch.dtype | None = None, tile: int = 0,
-                 overlap: int | None = None, high_bit_depth: bool = False):
+                 overlap: int | None = None, high_bit_depth: bool = False, scene_threshold: float | None = None):
         self.m, self.device, self.autocast_dtype = model, torch.device(device), autocast_dtype
         m = model.input_multiple  # e.g. 2 for a model that pixel-unshuffles by 2: tiles start on that grid
         self.tile = -(-tile // m) * m if tile > 0 else tile
         self.overlap = -(-(model.default_overlap if overlap is None else overlap) // m) * m
         self.high_bit_depth = high_bit_depth
+        self.scene_threshold = scene_threshold  # None: the whole video is one scene
+        self.cuts: list[int] = []  # frames that start a new scene, ascending (filled by run)
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None)
@@ -70,21 +81,31 @@ class Streamer:
             blend.add(t, out)
         return tensor_to_frame(blend.result(), self.high_bit_depth)
 
-    def run(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    def _window(self, cache: dict, t: int, last: int) -> list:
+        """Frames t-r .. t+r, clamped to the scene holding t (which ends at `last` if no cut is known after t)."""
+        r = self.m.radius
+        first = self.cuts[bisect_right(self.cuts, t) - 1] if self.cuts and self.cuts[0] <= t else 0
+        after = bisect_left(self.cuts, t + 1)
+        if after < len(self.cuts):
+            last = min(last, self.cuts[after] - 1)
+        return [cache[min(max(j, first), last)] for j in range(t - r, t + r + 1)]
+
+    def run(self, frames: Iterable[np.ndarray], start: int = 0) -> Iterator[np.ndarray]:
         r = self.m.radius
         cache: dict[int, tuple] = {}
-        n = emitted = 0
-
-        def window(t: int, last: int) -> list:
-            return [cache[min(max(j, 0), last)] for j in range(t - r, t + r + 1)]
-
+        self.cuts = []
+        scenes = SceneCuts(self.scene_threshold) if self.scene_threshold is not None else None
+        n, t = 0, start  # frames read; the next frame to produce
         for frame in frames:
-            cache[n] = self._encode(frame)
+            if scenes is not None and scenes.is_cut(frame):
+                self.cuts.append(n)
+            if n >= start - r:
+                cache[n] = self._encode(frame)
             n += 1
-            while emitted + r < n:
-                yield self._decode(window(emitted, n - 1))
-                cache.pop(emitted - r, None)
-                emitted += 1
-        while emitted < n:
-            yield self._decode(window(emitted, n - 1))
-            emitted += 1
+            while t + r < n:
+                yield self._decode(self._window(cache, t, n - 1))
+                cache.pop(t - r, None)
+                t += 1
+        while t < n:
+            yield self._decode(self._window(cache, t, n - 1))
+            t += 1

@@ -1,8 +1,11 @@
 """What a video (or a folder of frames) holds, from the bundled ffmpeg alone (it has no ffprobe).
 
-Stream details come from `ffmpeg -i`'s header; the frame count and the exact frame rate come from
-demuxing the video stream without decoding it (`-c copy -f framecrc`): one line per packet with its
-duration in the stream's time base, so 1001 ticks of 1/30000 s give exactly 30000/1001 fps.
+Stream details come from `ffmpeg -i`'s header; the frame count, the exact frame rate and every frame's
+timestamp come from demuxing the video stream without decoding it (`-c copy -f framecrc`): one line per
+packet with its presentation time and duration in the stream's time base, so 1001 ticks of 1/30000 s
+give exactly 30000/1001 fps.  A video is variable-frame-rate when some frame lies more than 1 ms off
+the grid of that rate (`i / fps` from the first frame); only then are the timestamps kept, sorted into
+presentation order (the order the decoder gives frames in).
 """
 from __future__ import annotations
 
@@ -12,11 +15,15 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import GenvidError
 from .ffmpeg import last_error_line, run_ffmpeg
 from .image_folder import list_frames, read_image
 
 NTSC_BASES = (24, 30, 48, 60, 120, 240)
+HDR_TRANSFERS = {"smpte2084": "PQ", "arib-std-b67": "HLG"}
+NO_PTS = -(1 << 63)
 
 
 @dataclass
@@ -37,6 +44,11 @@ class VideoInfo:
     color_transfer: str | None = None
     sample_aspect: Fraction | None = None  # pixel shape (SAR) when not square, e.g. 8/9 for NTSC DVD
     variable_frame_rate: bool = False
+    time_base: Fraction | None = None  # of the video stream's timestamps
+    frame_times: list[int] | None = None  # VFR only: each frame's presentation time in time_base, ascending
+    end_time: int | None = None  # VFR only: when the last frame ends, in time_base
+    start_time: float = 0.0  # the file's start, the earliest time of any stream (ffmpeg shifts it to 0)
+    video_start: float = 0.0  # the first video frame's presentation time
     audio: list[str] = field(default_factory=list)  # codec names, one per stream
     subtitles: list[str] = field(default_factory=list)
     is_image_folder: bool = False
@@ -46,8 +58,15 @@ class VideoInfo:
         d = dict(self.__dict__)
         d["fps"] = f"{self.fps.numerator}/{self.fps.denominator}"
         d["sample_aspect"] = str(self.sample_aspect) if self.sample_aspect else None
+        d["time_base"] = str(self.time_base) if self.time_base else None
         d.pop("frame_names")
+        d.pop("frame_times")
         return d
+
+    @property
+    def hdr(self) -> str | None:
+        """'PQ' or 'HLG' for a high-dynamic-range transfer, else None."""
+        return HDR_TRANSFERS.get(self.color_transfer or "")
 
 
 _STREAM = re.compile(r"Stream #0:(\d+)(?:\[\w+\])?(?:\(\w+\))?: (Video|Audio|Subtitle|Data|Attachment): (.*)")
@@ -81,18 +100,49 @@ def _snap_fps(value: float) -> Fraction:
     return Fraction(value).limit_denominator(1001)
 
 
-def _packets(path: str) -> tuple[int, Fraction | None, bool]:
-    """(packet count, exact frame rate or None, variable?) of the first video stream."""
+@dataclass
+class _Packets:
+    count: int
+    fps: Fraction | None  # from the most common packet duration
+    time_base: Fraction | None
+    times: list[int]  # presentation times, ascending; empty when a packet has none
+    last_duration: int
+
+
+def _pick_rate(exact: Fraction | None, header: list[Fraction], times: list[int],
+               time_base: Fraction | None) -> tuple[Fraction, bool]:
+    """(frame rate, variable?): the first candidate rate that puts every frame within 1 ms of its time.
+
+    Candidates: the most common packet duration (exact where the time base is fine enough and the header
+    agrees within 0.02 fps; millisecond timestamps make it 1000/33 for 30000/1001), the header's
+    average and base rates (NTSC rates snapped to n*1000/1001, which recovers 30000/1001 from millisecond
+    timestamps), then the rate over the whole span (the header's can be off, e.g. behind an MP4 edit
+    list).  No candidate fits: variable frame rate, with the first candidate as the nominal rate."""
+    agrees = exact and exact.denominator <= 1001 and (not header or abs(float(exact - header[0])) <= 0.02)
+    candidates = ([exact] if agrees else []) + header
+    if len(times) > 1 and times[-1] > times[0]:
+        candidates.append(_snap_fps(float((len(times) - 1) / ((times[-1] - times[0]) * time_base))))
+    candidates += [exact] if exact else []
+    candidates = [c for c in candidates if c > 0] or [Fraction(25)]
+    if not times:
+        return candidates[0], False
+    fitting = next((c for c in candidates if not off_grid(times, time_base, c)), None)
+    return (fitting, False) if fitting is not None else (candidates[0], True)
+
+
+def _packets(path: str) -> _Packets:
+    """The first video stream's packets: count, exact rate, sorted presentation times."""
     r = run_ffmpeg(["-v", "warning", "-i", path, "-map", "0:V:0", "-c", "copy", "-f", "framecrc", "-"])
     if r.returncode != 0:
         raise GenvidError(f"cannot read {path}: {last_error_line(r.stderr)}")
-    tb, durations, last_flags = None, [], 0
+    tb, durations, pts, last_flags = None, [], [], 0
     for line in r.stdout.splitlines():
         if line.startswith("#tb 0:"):
             num, den = line.split(":", 1)[1].strip().split("/")
             tb = Fraction(int(num), int(den))
         elif line and not line.startswith("#"):
             fields = [f.strip() for f in line.split(",")]
+            pts.append(int(fields[2]))
             durations.append(int(fields[3]))
             last_flags = next((int(f[2:], 16) for f in fields[6:] if f.startswith("F=")), 0)
     # the index lists more samples than the file holds (ffmpeg says "partial file" but exits 0), the file
@@ -102,11 +152,20 @@ def _packets(path: str) -> tuple[int, Fraction | None, bool]:
         raise GenvidError(f"{path} is truncated or corrupt: its data ends before its last video frame "
                           f"({len(durations)} packets readable); repair or re-export the file")
     if not durations or tb is None:
-        return len(durations), None, False
+        return _Packets(len(durations), None, tb, [], 0)
     common, _ = Counter(durations).most_common(1)[0]
-    steady = [d for d in durations[:-1] if d > 0]
-    vfr = len(set(steady)) > 1 and (max(steady) - min(steady)) * tb > Fraction(1, 1000)
-    return len(durations), (1 / (common * tb) if common > 0 else None), vfr
+    order = sorted(range(len(pts)), key=pts.__getitem__)
+    times = [] if NO_PTS in pts else [pts[i] for i in order]
+    last = durations[order[-1]] if times else 0
+    return _Packets(len(durations), (1 / (common * tb) if common > 0 else None), tb, times, last)
+
+
+def off_grid(times: list[int], time_base: Fraction, fps: Fraction, tolerance: float = 1e-3) -> bool:
+    """True when a frame is more than `tolerance` seconds away from first + i / fps (variable frame rate)."""
+    if len(times) < 2:
+        return False
+    t = (np.asarray(times, dtype=np.int64) - times[0]).astype(np.float64) * float(time_base)
+    return bool(np.abs(t - np.arange(len(times)) / float(fps)).max() > tolerance + 1e-9)
 
 
 def probe(path: str | Path) -> VideoInfo:
@@ -152,17 +211,20 @@ def probe(path: str | Path) -> VideoInfo:
         sample_aspect = None
     dur = re.search(r"Duration: (\d+):(\d+):([\d.]+)", r.stderr)
     duration = int(dur.group(1)) * 3600 + int(dur.group(2)) * 60 + float(dur.group(3)) if dur else None
-    count, exact, vfr = _packets(str(path))
+    start = re.search(r"Duration: .*?, start: (-?[\d.]+)", r.stderr)
+    packets = _packets(str(path))
+    count, exact = packets.count, packets.fps
     if count == 0:
         raise GenvidError(f"{path} has no video frames; the file is empty or truncated")
-    header_fps = re.search(r"([\d.]+) fps", desc) or re.search(r"([\d.]+) tbr", desc)
-    fps = exact
-    if header_fps and (fps is None or fps.denominator > 1001 or abs(float(fps) - float(header_fps.group(1))) > 0.02):
-        fps = _snap_fps(float(header_fps.group(1)))
-    if fps is None or fps <= 0:
-        fps = Fraction(25)
+    header = [_snap_fps(float(m.group(1))) for m in (re.search(r"([\d.]+) fps", desc), re.search(r"([\d.]+) tbr", desc))
+              if m and float(m.group(1)) > 0]
+    tb, times = packets.time_base, packets.times
+    fps, vfr = _pick_rate(exact, header, times, tb)
     return VideoInfo(str(path), width, height, count, fps, duration, codec, pix_fmt, _bit_depth(pix_fmt),
-                     rotation, sample_aspect=sample_aspect, variable_frame_rate=vfr,
+                     rotation, sample_aspect=sample_aspect, variable_frame_rate=vfr, time_base=tb,
+                     frame_times=times if vfr else None, end_time=times[-1] + packets.last_duration if vfr else None,
+                     start_time=float(start.group(1)) if start else 0.0,
+                     video_start=float(times[0] * tb) if times else 0.0,
                      audio=[s[2].split(" ")[0].rstrip(",") for s in streams if s[1] == "Audio"],
                      subtitles=[s[2].split(" ")[0].rstrip(",") for s in streams if s[1] == "Subtitle"],
                      **colour)
