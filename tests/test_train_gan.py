@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from conftest import REPO, make_clip
+from test_metrics_sr_protocol import make_val
 from test_train import run_genvid
 
 LAUNCH_2 = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
@@ -116,10 +117,14 @@ def test_lpips_loss_trains_with_a_backbone_file(gan_recipe, tmp_path, monkeypatc
     hub.mkdir(parents=True)
     torch.save(torchvision.models.alexnet().state_dict(), hub / "alexnet-owt-7be5be79.pth")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
-    r = run_genvid("train", gan_recipe, "--output-dir", tmp_path / "run", "--max-steps", "1", "--set", "loss.lpips=1")
+    val = make_val(tmp_path / "val", clips=1)
+    r = run_genvid("train", gan_recipe, "--output-dir", tmp_path / "run", "--max-steps", "1", "--set", "loss.lpips=1",
+                   "--set", f"data.val={val}")
     assert r.returncode == 0, r.stderr[-3000:]
     assert "lpips " in step_lines(r.stdout)[1]
     assert json.loads((tmp_path / "run" / "last.json").read_text())["lpips"] == "on"
+    scores = json.loads((tmp_path / "run" / "best.json").read_text())["validation"]["model"]
+    assert {"lpips", "tlp"} <= set(scores), "validation adds LPIPS and tLP where the backbone exists"
 
 
 def test_two_process_gan_run(gan_recipe, tmp_path):

@@ -33,9 +33,16 @@ def crop_to_multiple(clip: np.ndarray, scale: int) -> np.ndarray:
     return clip[:, :h - h % scale, :w - w % scale]
 
 
-def score_clip(pred: np.ndarray, hr: np.ndarray, scale: int, with_vmaf: bool = False) -> dict[str, float]:
-    """Frame-mean PSNR/SSIM (Y, RGB; `scale` border pixels cropped), tOF when it can be scored, VMAF on request."""
+def score_clip(pred: np.ndarray, hr: np.ndarray, scale: int, with_vmaf: bool = False,
+               lpips_net: str | None = None) -> dict[str, float]:
+    """Frame-mean PSNR/SSIM (Y, RGB; `scale` border pixels cropped), tOF when it can be scored, VMAF on
+    request, and LPIPS and tLP with `lpips_net` (whose backbone file must be on this machine)."""
     row = mean_scores([frame_scores(p, r, crop=scale) for p, r in zip(pred, hr)])
+    if lpips_net:
+        from .perceptual import PerceptualScores
+
+        scorer = PerceptualScores(lpips_net)
+        row.update(mean_scores([scorer.add(p, r) for p, r in zip(pred, hr)]))
     if tof_unavailable(*hr.shape[1:3]) is None:
         row["tof"] = tof(pred, hr)
     if with_vmaf:  # libvmaf reads files: the frames go to lossless PNG folders for the call
@@ -57,7 +64,8 @@ def bicubic_upscale(lr: np.ndarray, scale: int) -> np.ndarray:
 
 @torch.no_grad()
 def evaluate_sr(model, root: str | Path, scale: int = 4, device="cpu", max_frames: int = 100,
-                with_bicubic: bool = True, with_vmaf: bool = False, degradation=None, seed: int = 0) -> dict:
+                with_bicubic: bool = True, with_vmaf: bool = False, degradation=None, seed: int = 0,
+                lpips_net: str | None = None) -> dict:
     """{'model': means, 'bicubic': means, 'clips': n} over every clip under `root`; `model=None`: bicubic only.
 
     `degradation` (from `genvid.data.degrade.build_degradation`) replaces the BI downscale: clip k is
@@ -74,9 +82,9 @@ def evaluate_sr(model, root: str | Path, scale: int = 4, device="cpu", max_frame
             lr = np.stack(degradation(list(hr), np.random.default_rng([seed, k])))
         if model is not None:
             x = rearrange(torch.from_numpy(lr), "t h w c -> 1 t c h w").float().div(255.0).to(device)
-            rows.append(score_clip(to_uint8(model(x)[0]), hr, scale, with_vmaf))
+            rows.append(score_clip(to_uint8(model(x)[0]), hr, scale, with_vmaf, lpips_net))
         if with_bicubic:
-            base_rows.append(score_clip(bicubic_upscale(lr, scale), hr, scale, with_vmaf))
+            base_rows.append(score_clip(bicubic_upscale(lr, scale), hr, scale, with_vmaf, lpips_net))
     out = {"clips": len(base_rows or rows)}
     if model is not None:
         model.train(was_training)

@@ -41,6 +41,7 @@ from ..losses.adversarial import (
     generator_loss,
     r1_penalty,
 )
+from ..losses.perceptual import lpips_available
 from ..losses.pixel import charbonnier
 from ..losses.temporal import photometric_loss, pingpong_loss, warp_consistency
 from ..metrics.sr_protocol import evaluate_sr
@@ -159,7 +160,9 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
         tracker.add_images("samples/input_output_truth", grid.cpu(), state.step)
 
     def validate():
-        scores = evaluate_sr(ema.module, d.val, d.scale, accelerator.device) if d.val else None
+        # LPIPS and tLP join PSNR, SSIM and tOF where the LPIPS backbone file is on this machine
+        lpips_net = lw.lpips_net if lpips_available(lw.lpips_net, lw.lpips_backbone) is None else None
+        scores = evaluate_sr(ema.module, d.val, d.scale, accelerator.device, lpips_net=lpips_net) if d.val else None
         psnr = scores["model"]["psnr_y"] if scores else -math.inf
         accelerator.print(f"step {state.step} val {json.dumps(scores)}")
         if scores:
