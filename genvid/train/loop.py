@@ -150,7 +150,7 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
                 "arch": recipe.model.arch, "args": recipe.model.args,
                 "description": recipe.model.description, "init_from": recipe.model.init_from,
                 "recipe": str(recipe_path), "training_data": d.train, "degradation": d.degradation,
-                "losses": {k: v for k, v in vars(lw).items()}, "discriminators": dc.kinds,
+                "losses": dict(vars(lw)), "discriminators": dc.kinds,
                 "lpips": perceptual_status, "steps": state.step, "validation": scores}
 
     def log_samples(lr_clip, sr, hr):
@@ -184,7 +184,7 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
 
     model.train()
     t0, seen = time.time(), 0
-    for micro, (lr_clip, hr_clip) in enumerate(loader):
+    for lr_clip, hr_clip in loader:
         lr_clip, hr_clip = lr_clip.to(accelerator.device), hr_clip.to(accelerator.device)
         models = [m for m in (model, critics, flow_net) if m is not None]
         with accelerator.accumulate(*models):
