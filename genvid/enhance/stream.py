@@ -51,8 +51,9 @@ class Streamer:
     def _encode(self, frame: np.ndarray):
         x = frame_to_tensor(frame, self.device)
         tiles = plan_tiles(x.shape[-2], x.shape[-1], self.tile, self.overlap)
+        level = self.m.noise_level(x)  # of the whole frame, in fp32: the same for every tile
         with self._autocast():
-            feats = [self.m.encode(x[..., t.y0:t.y1, t.x0:t.x1]) for t in tiles]
+            feats = [self.m.encode(x[..., t.y0:t.y1, t.x0:t.x1], level) for t in tiles]
         return x, tiles, feats
 
     @torch.inference_mode()
