@@ -117,3 +117,16 @@ def test_compare_cli(clip_maker, tmp_path):
     assert "stopped at the shortest input: 3 frames (b.mp4 has 4)" in r.stderr
     bad = genvid("compare", a, b, "--out", tmp_path / "c.png", "--crop", "1,2")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "X,Y,W,H" in bad.stderr
+
+
+def test_enhance_cli_chain_sigma_and_strength(clip_maker, tiny_denoise_dir, tmp_path):
+    src = clip_maker("in.mp4", size="32x24", frames=3)
+    out = tmp_path / "out.mkv"
+    r = genvid("enhance", src, out, "--model", "tiny-dn,tiny-x4", "--sigma", "20", "--strength", "0.8", "--quiet",
+               env_weights=tiny_denoise_dir)
+    assert r.returncode == 0, r.stderr
+    assert out.exists()
+    bad = genvid("enhance", src, tmp_path / "bad.mkv", "--model", "tiny-x4", "--sigma", "20",
+                 env_weights=tiny_denoise_dir)
+    lines = [ln for ln in bad.stderr.splitlines() if ln.strip()]
+    assert bad.returncode == 2 and len(lines) == 1 and "no noise-level input" in lines[0]

@@ -89,3 +89,19 @@ def test_two_processes_split_jobs_and_merge_one_report(clip_maker, tiny_model_di
     assert [os.path.basename(row["output"]) for row in rows] == ["a.mkv", "b.mkv", "c.mkv"]
     assert {json.loads(line)["process"] for line in r.stdout.splitlines()} == {0, 1}
     assert not list(tmp_path.glob("*.part*"))
+
+
+def test_jobs_run_chains_with_noise_level_options(clip_maker, tiny_denoise_dir, tmp_path):
+    clip_maker("a.mp4", size="32x24", frames=3)
+    jobs = write_jobs(tmp_path, {"defaults": {"model": "tiny-dn,tiny-x4", "sigma": 15},
+                                 "jobs": [{"input": "a.mp4", "output": "out/a.mkv"},
+                                          {"input": "a.mp4", "output": "out/b.mkv", "model": ["tiny-dn", "tiny-x4"],
+                                           "strength": 0.5},
+                                          {"input": "a.mp4", "output": "out/c.mkv", "model": "tiny-x4"}]})
+    report = tmp_path / "report.json"
+    r = batch(jobs, "--report", report, weights=tiny_denoise_dir)
+    rows = json.loads(report.read_text())["jobs"]
+    assert [row["status"] for row in rows] == ["done", "done", "failed"] and r.returncode == 1
+    assert "no noise-level input" in rows[2]["error"], "--sigma on a chain without a denoiser is refused"
+    info = probe(tmp_path / "out" / "b.mkv")
+    assert (info.width, info.height, info.frame_count) == (128, 96, 3)

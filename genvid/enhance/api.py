@@ -1,6 +1,13 @@
-"""`genvid.enhance(input, output, ...)`: decode -> model -> encode -> mux, streamed, written atomically."""
+"""`genvid.enhance(input, output, ...)`: decode -> model(s) -> encode -> mux, streamed, written atomically.
+
+A chain of models ("denoise,sr-x4") runs in one decode and one encode: each model's streamer pulls the
+frames the one before it yields, as they are produced, so memory stays a few frames per model whatever
+the length.  Between models frames are rounded to the source's depth (8 bits, or 16 for deeper sources),
+exactly as if each model had written a lossless file for the next to read.
+"""
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sys
@@ -8,6 +15,7 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -60,12 +68,37 @@ def _check_output(src: Path, output: Path, overwrite: bool) -> None:
         raise GenvidError(f"cannot write {output}: folder {parent} is not writable")
 
 
+def model_chain(model) -> list[str]:
+    """'denoise,sr-x4' or ['denoise', 'sr-x4'] -> the model names (or paths) in order; an existing file
+    whose name has a comma is one model."""
+    if isinstance(model, (list, tuple)):
+        names = [str(m).strip() for m in model]
+    else:
+        model = str(model)
+        names = [model] if Path(model).exists() else [m.strip() for m in model.split(",")]
+    if not names or not all(names):
+        raise GenvidError(f"--model '{model}' names an empty model; give names separated by commas, e.g. denoise,sr-x4")
+    return names
+
+
+def load_chain(names: list[str], device: torch.device, sigma: float | None, strength: float) -> list[WindowModel]:
+    """The models of a chain as streaming views; `sigma` and `strength` go to those with a noise-level input."""
+    nets = [WindowModel(load_model(name, device), sigma=sigma, strength=strength) for name in names]
+    if (sigma is not None or strength != 1.0) and not any(n.noise_map for n in nets):
+        raise GenvidError(f"--sigma and --strength set the noise level of a denoiser; {', '.join(names)} "
+                          "has no noise-level input (use e.g. --model denoise)")
+    return nets
+
+
 def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", precision: str = "auto",
             tile: int = 0, tile_overlap: int | None = None, codec: str | None = None, crf: int | None = None,
-            pix_fmt: str | None = None, fps: str | None = None, overwrite: bool = False, quiet: bool = False,
-            progress=None) -> dict:
+            pix_fmt: str | None = None, fps: str | None = None, sigma: float | None = None, strength: float = 1.0,
+            overwrite: bool = False, quiet: bool = False, progress=None) -> dict:
     """Enhances a video file or frame folder into `output` (a video file, or a folder of PNGs).
 
+    `model` is one model or a chain applied in order ("denoise,sr-x4", or a list); `tile`, `tile_overlap`
+    and `precision` apply to each model, tiles in that model's input pixels.  `sigma` (8-bit units) fixes
+    a denoiser's noise level, which it otherwise estimates from each frame; `strength` multiplies it.
     Keeps every frame, the exact frame rate, audio and subtitles; never holds more than a few frames;
     writes to a temporary path beside `output` and renames it into place only when complete.
     `progress(done, total)`, if given, is called after every frame.  Returns {"output", "frames", "seconds", "fps"}.
@@ -83,8 +116,8 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
         check_streams_fit(info, output)
     dev = pick_device(device)
     dtype = pick_precision(precision, dev)
-    net = WindowModel(load_model(model, dev))
-    s = net.scale
+    nets = load_chain(model_chain(model), dev, sigma, strength)
+    s = math.prod(n.scale for n in nets)
     high = (pix_fmt or "").endswith(HIGH_DEPTH_PIX_FMTS) or (folder_out and info.bit_depth > 8)
 
     tmp = output.with_name(f".{output.name}.genvid-partial{'' if folder_out else output.suffix}")
@@ -98,10 +131,13 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
             writer = FrameWriter(tmp, info.width * s, info.height * s, info.fps, folder=folder_out, names=names,
                                  codec=codec or DEFAULT_CODEC, crf=DEFAULT_CRF if crf is None else crf,
                                  pix_fmt=pix_fmt, source=info, high_bit_depth=high)
-            streamer = Streamer(net, dev, dtype, tile=tile, overlap=tile_overlap, high_bit_depth=high)
+            frames = reader
+            for i, net in enumerate(nets):  # generators: model i+1 pulls model i's frames as they come
+                depth = high if i == len(nets) - 1 else reader.dtype == np.uint16
+                frames = Streamer(net, dev, dtype, tile=tile, overlap=tile_overlap, high_bit_depth=depth).run(frames)
             bar = tqdm(total=info.frame_count, unit="frame", disable=quiet, file=sys.stderr, dynamic_ncols=True,
                        desc=src.name[:30])
-            for frame in streamer.run(reader):
+            for frame in frames:
                 writer.write(frame)
                 bar.update(1)
                 if progress is not None:

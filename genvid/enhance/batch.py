@@ -1,6 +1,7 @@
 """`genvid batch JOBS.yaml`: many enhance jobs, each independent, resumable by rerunning, with a report.
 
-JOBS.yaml holds `defaults:` (any `enhance` option) and `jobs:`, a list of {input, output, ...overrides}.
+JOBS.yaml holds `defaults:` (any `enhance` option; `model` may be a chain, "denoise,sr-x4" or a list)
+and `jobs:`, a list of {input, output, ...overrides}.
 An input may be a glob ("clips/*.mp4") with an output pattern using {stem} and {name} of each match
 ("out/{stem}_x4.mp4").  Relative paths are taken from the jobs file's folder.  A job whose output
 exists is `skipped` (outputs are written atomically, so an existing one is complete); a failing job is
@@ -21,7 +22,8 @@ from pathlib import Path
 from ..errors import GenvidError
 from ..yaml_file import read_yaml
 
-OPTIONS = {"model", "device", "precision", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps"}
+OPTIONS = {"model", "device", "precision", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps", "sigma",
+           "strength"}
 
 
 def _within(path: Path, folder: Path) -> bool:
