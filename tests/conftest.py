@@ -53,6 +53,7 @@ def tiny_denoise_dir(tiny_model_dir):
     torch.manual_seed(1)
     args = {"channels": 8, "blocks": 1, "radius": 1, "noise_map": True}
     model = SlidingWindowRestore(**args)
+    model.tail.reset_parameters()  # built at zero (the identity): random, so that it visibly changes frames
     with torch.no_grad():
         model.tail.weight.mul_(20)
     export_model(model, tiny_model_dir / "tiny-dn.safetensors",

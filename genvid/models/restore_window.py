@@ -9,8 +9,9 @@ input for control:
   the output is shuffled back.  Every 3x3 convolution then costs a quarter of a full-resolution one and
   widens the receptive field by 2 full-resolution pixels instead of 1; a denoiser or deblocker needs that
   reach (H.264's transform blocks are up to 16 pixels) more than it needs per-pixel capacity.
-- Identity base.  The network predicts a correction added to the centre frame, so an untrained or
-  unsure network passes the input through, and training starts from the input's PSNR.
+- Identity base.  The network predicts a correction added to the centre frame, from a last convolution
+  initialised to zero, so an untrained network passes the input through and training (and the EMA of
+  its weights) starts from the input's quality rather than from random noise added to it.
 - An optional noise-level map (`noise_map=True`, the denoiser): a constant channel of sigma / 50 (sigma
   in 8-bit units) joins each frame's 12 channels before the encoder, as FFDNet's and FastDVDnet's map
   does.  It is the frame's own blind estimate (`noise_level.estimate_noise_level`) unless a level is
@@ -63,6 +64,8 @@ class SlidingWindowRestore(nn.Module):
         self.fuse = nn.Sequential(conv3x3(channels * (2 * radius + 1), channels), nn.LeakyReLU(0.1, inplace=True))
         self.body = nn.Sequential(*[ResidualBlock(channels) for _ in range(blocks)])
         self.tail = conv3x3(channels, 12)
+        nn.init.zeros_(self.tail.weight)  # the correction starts at 0: an untrained network is the identity,
+        nn.init.zeros_(self.tail.bias)  # so training (and its weight average) starts from the input's quality
         # each 3x3 conv on the half-resolution grid reaches 2 full-resolution pixels further; the 2x2
         # cell of the unshuffle adds at most 1
         self.receptive_radius = 1 + 2 * sum(1 for m in self.modules() if isinstance(m, nn.Conv2d))
