@@ -1,7 +1,11 @@
-"""Quality of an x4 model against bicubic on the validation clips, in one run.
+"""Quality of a model on the validation clips under its task's protocol, against its baseline, in one run.
 
     .venv/bin/python benchmarks/quality.py [--model sr-x4] [--data ../shared/data/vimeo7/val] [--vmaf]
         [--degradation recipes/sr-x4-real.yaml --seed 0] [--json] [--write-card]
+    .venv/bin/python benchmarks/quality.py --model denoise [--data DIR ...] [--sigmas 10,30,50] [--given-sigma]
+    .venv/bin/python benchmarks/quality.py --model restore [--data DIR ...] [--crf 37] [--pair BAD GOOD]
+
+Super-resolution models:
 
 Default input: the BI protocol of ../shared/README.md (ground truth downscaled with PIL's antialiased
 bicubic).  `--degradation RECIPE.yaml` uses that recipe's `data.degradation` instead (for example the
@@ -10,6 +14,14 @@ and bicubic upscaling see the same inputs in every run.  Outputs are rounded to 
 BT.601 Y with `scale` border pixels cropped, averaged over frames then clips; tOF; VMAF with --vmaf.
 `--write-card` stores the result in the model's JSON card (weights/<name>.json) under "validation"
 (BI) or "validation_degraded" (with --degradation).
+
+Denoise and restore models (card task `denoise` / `restore`): `genvid/metrics/restore_protocol.py` on
+each --data folder (default: vimeo7/val and davis), the degraded input scored beside the model.
+Denoise: AWGN at each of --sigmas (8-bit RGB, clipped, rounded, fixed seed), blind unless --given-sigma;
+PSNR/SSIM on RGB and Y, tOF (VMAF with --vmaf).  Restore: libx264 yuv420p at --crf (37), PSNR-Y, VMAF,
+tOF, and the --pair (default carphone_distorted.mp4 against carphone_pristine.mp4) before and after.
+`--write-card` stores it under "validation": the first --data folder at sigma 30 (or the first sigma) /
+the CRF as "model" and "input", every folder under "datasets", the pair under "pair".
 """
 from __future__ import annotations
 
@@ -23,28 +35,109 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, check_model, fail  # noqa: E402
 
 PROG = "quality.py"
+SHARED = REPO.parent / "shared" / "data"
 
 
-def main() -> None:
+def _label(path) -> str:
+    return os.path.relpath(Path(path).resolve(), REPO)
+
+
+def restoration(a, task: str) -> None:
+    """The denoise or restore protocol on every --data folder (and the pair for restore); prints, writes the card."""
+    from genvid.errors import GenvidError
+    from genvid.metrics.restore_protocol import evaluate_denoise, evaluate_pair, evaluate_restore
+    from genvid.models.registry import load_model
+
+    folders = a.data or [str(SHARED / "vimeo7" / "val"), str(SHARED / "davis")]
+    pair = a.pair or [str(SHARED / "clips" / "carphone_distorted.mp4"), str(SHARED / "clips" / "carphone_pristine.mp4")]
+    try:
+        path = check_model(a.model)
+        sigmas = [float(s) for s in a.sigmas.split(",")]
+        for folder in folders + (pair if task == "restore" else []):
+            if not Path(folder).exists():
+                raise GenvidError(f"validation data not found: {folder}; pass --data (or --pair)")
+        model = load_model(a.model, a.device)
+        datasets = {}
+        for folder in folders:
+            if task == "denoise":
+                r = evaluate_denoise(model, folder, sigmas, a.device, a.max_frames, given_sigma=a.given_sigma,
+                                     with_vmaf=a.vmaf)
+            else:
+                r = evaluate_restore(model, folder, a.crf, device=a.device, max_frames=a.max_frames, with_vmaf=True)
+            datasets[_label(folder)] = r
+            print(f"{PROG}: {folder} done", file=sys.stderr)
+        scored_pair = evaluate_pair(model, *pair, device=a.device) if task == "restore" else None
+    except (GenvidError, ValueError) as e:
+        fail(PROG, str(e))
+    command = f"python benchmarks/quality.py --model {a.model}" + "".join(f" --data {d}" for d in a.data or []) + \
+        ((f" --sigmas {a.sigmas}" + (" --given-sigma" if a.given_sigma else "") + (" --vmaf" if a.vmaf else ""))
+         if task == "denoise" else f" --crf {a.crf}" + (f" --pair {' '.join(a.pair)}" if a.pair else ""))
+    first = next(iter(datasets.values()))
+    result = {"data": next(iter(datasets)), "protocol": first["protocol"], "command": command,
+              "clips": first["clips"], "model": first["model"], "input": first["input"], "datasets": datasets}
+    if scored_pair:
+        scored_pair.update(distorted=_label(pair[0]), pristine=_label(pair[1]))
+        result["pair"] = scored_pair
+    if a.write_card:
+        card_path = path.with_suffix(".json")
+        card = json.loads(card_path.read_text())
+        card["validation"] = result
+        card_path.write_text(json.dumps(card, indent=2) + "\n")
+    if a.json:
+        print(json.dumps(result))
+        return
+
+    def line(label: str, r: dict) -> str:
+        extra = "".join(f"  {name} {r[k]:.{d}f}" for k, name, d in (("vmaf", "VMAF", 2), ("tof", "tOF", 3)) if k in r)
+        return (f"    {label}: PSNR-RGB {r['psnr_rgb']:.2f} dB  PSNR-Y {r['psnr_y']:.2f} dB  "
+                f"SSIM-Y {r['ssim_y']:.4f}{extra}")
+    print(f"{a.model} ({task})")
+    for folder, r in datasets.items():
+        print(f"  {folder} ({r['clips']} clips; {r['protocol']})")
+        for setting, rows in (r["by_sigma"].items() if task == "denoise" else [(f"CRF {a.crf}", r)]):
+            print(f"   {'sigma ' + setting if task == 'denoise' else setting}:")
+            print(line("model", rows["model"]) + f"\n{line('input', rows['input'])}")
+            print(f"    gain : {rows['model']['psnr_rgb'] - rows['input']['psnr_rgb']:+.2f} dB RGB, "
+                  f"{rows['model']['psnr_y'] - rows['input']['psnr_y']:+.2f} dB Y")
+    if scored_pair:
+        print(f"  {scored_pair['distorted']} against {scored_pair['pristine']} ({scored_pair['frames']} frames):")
+        print(line("model", scored_pair["model"]) + f"\n{line('input', scored_pair['input'])}")
+
+
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     p.add_argument("--model", default="sr-x4")
-    p.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "vimeo7" / "val"))
+    p.add_argument("--data", action="append",
+                   help="validation folder (repeatable; default vimeo7/val, and davis for denoise/restore)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--vmaf", action="store_true", help="also VMAF (libvmaf) for the model and bicubic")
     p.add_argument("--degradation", help="a recipe YAML whose data.degradation makes the inputs (default: BI)")
     p.add_argument("--seed", type=int, default=0, help="seed of the degradation (with --degradation)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--write-card", action="store_true", help="write the scores into the model's card")
-    a = p.parse_args()
+    p.add_argument("--sigmas", default="10,30,50", help="denoise: noise levels, comma-separated (default 10,30,50)")
+    p.add_argument("--given-sigma", action="store_true", help="denoise: tell the model sigma (default blind)")
+    p.add_argument("--crf", type=int, default=37, help="restore: libx264 CRF (default 37)")
+    p.add_argument("--pair", nargs=2, metavar=("DISTORTED", "PRISTINE"), help="restore: a video pair scored "
+                   "before and after (default ../shared/data/clips/carphone_distorted.mp4 carphone_pristine.mp4)")
+    p.add_argument("--max-frames", type=int, default=100, help="frames per clip (default 100)")
+    a = p.parse_args(argv)
 
     from genvid.data.degrade import build_degradation
     from genvid.errors import GenvidError
     from genvid.metrics.sr_protocol import evaluate_sr
-    from genvid.models.registry import load_model
+    from genvid.models.registry import load_model, read_card
     from genvid.train.config import load_recipe
 
     try:
         path = check_model(a.model)
+        card = read_card(path.with_suffix(".json")) if path.suffix == ".safetensors" else {}
+    except GenvidError as e:
+        fail(PROG, str(e))
+    if card.get("task") in ("denoise", "restore"):
+        return restoration(a, card["task"])
+    a.data = (a.data or [str(SHARED / "vimeo7" / "val")])[0]
+    try:
         if not Path(a.data).exists():
             raise GenvidError(f"validation data not found: {a.data}; pass --data")
         model = load_model(a.model, a.device)

@@ -9,8 +9,9 @@ Models: every card in the weights folders (`registry.list_models`: weights/ and 
 added later appear by themselves), plus the anchor checkpoint when it exists, plus bicubic for quality.
 - Quality (super-resolution models): the BI protocol of `genvid/metrics/sr_protocol.py`, the one
   `benchmarks/quality.py` runs, with VMAF added: PSNR-Y, SSIM-Y, VMAF, tOF, and the PSNR-Y gain over
-  bicubic of the same scale and over the anchor.  Models of other tasks are listed with a note: their
-  card names no protocol this report knows.
+  bicubic of the same scale and over the anchor.  Denoise and restore models: the protocols of
+  `genvid/metrics/restore_protocol.py` (AWGN at sigma 10, 30, 50, blind; libx264 CRF 37), VMAF added,
+  beside the scores of the noisy or compressed input.  Models of other tasks are listed with a note.
 - Speed: `benchmarks/speed.py`'s measurement (model-only and end-to-end fps, best of --rounds) on the
   CPU, and on the GPU too when torch sees one.
 - Memory: `benchmarks/memory.py`'s peak-RSS measurement of `genvid enhance` at each of --lengths.
@@ -35,6 +36,7 @@ from _common import REPO, fail, make_clip, parse_size  # noqa: E402
 PROG = "report.py"
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
 SR = "super-resolution"
+SIGMAS, CRF = (10, 30, 50), 37  # the denoising and restoration settings of the README's targets
 
 
 def machine() -> str:
@@ -73,7 +75,9 @@ def entries(a) -> tuple[list[dict], list[str]]:
 
 
 def measure_quality(a, rows: list[dict], notes: list[str]) -> dict:
-    """{label: scores}: each SR model and 'bicubic xS' on --data under the BI protocol, VMAF included."""
+    """{label: scores}: each SR model and 'bicubic xS' on --data under the BI protocol, VMAF included;
+    denoise and restore models under theirs, with their input's scores."""
+    from genvid.metrics.restore_protocol import evaluate_denoise, evaluate_restore
     from genvid.metrics.sr_protocol import evaluate_sr
     from genvid.models.registry import load_model
 
@@ -82,6 +86,15 @@ def measure_quality(a, rows: list[dict], notes: list[str]) -> dict:
         return {}
     out = {}
     for r in rows:
+        if r["task"] in ("denoise", "restore"):
+            model = load_model(r["model"], "cpu")
+            if r["task"] == "denoise":
+                scores = evaluate_denoise(model, a.data, SIGMAS, "cpu", a.max_frames, with_vmaf=True)
+            else:
+                scores = evaluate_restore(model, a.data, CRF, device="cpu", max_frames=a.max_frames, with_vmaf=True)
+            out[r["label"]] = {"task": r["task"], **scores}
+            print(f"{PROG}: quality of {r['label']} done", file=sys.stderr)
+            continue
         if r["task"] != SR:
             notes.append(f"{r['label']}: quality not measured, task '{r['task']}' (this report scores "
                          "super-resolution under the BI protocol; speed and memory are measured)")
@@ -136,8 +149,42 @@ def _signed(v) -> str:
     return "-" if v is None else f"{v:+.2f}"
 
 
-def tables(a, rows: list[dict], quality: dict, speed: dict, memory: dict, notes: list[str]) -> str:
+def restoration_tables(a, quality: dict) -> list[str]:
+    """Markdown lines for the denoise and restore models (empty when there are none)."""
     lines = []
+    denoise = {k: q for k, q in quality.items() if q.get("task") == "denoise"}
+    restore = {k: q for k, q in quality.items() if q.get("task") == "restore"}
+    if denoise:
+        lines += [(f"Denoising on `{a.data_label}` (AWGN of each sigma on 8-bit RGB, clipped, rounded, fixed seed; "
+                   f"blind; PSNR/SSIM on RGB and BT.601 Y, no crop, VMAF on whole frames; first {a.max_frames} "
+                   "frames per clip), beside the noisy input:"), "",
+                  "| model | sigma | PSNR-RGB (dB) | PSNR-Y (dB) | SSIM-Y | VMAF | tOF | noisy PSNR-RGB | noisy PSNR-Y "
+                  "| noisy tOF |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for label, q in denoise.items():
+            for sigma, r in q["by_sigma"].items():
+                m, i = r["model"], r["input"]
+                lines.append(f"| {label} | {sigma} | {_f(m['psnr_rgb'], 2)} | {_f(m['psnr_y'], 2)} | "
+                             f"{_f(m['ssim_y'], 4)} | {_f(m.get('vmaf'), 2)} | {_f(m.get('tof'), 3)} | "
+                             f"{_f(i['psnr_rgb'], 2)} | {_f(i['psnr_y'], 2)} | {_f(i.get('tof'), 3)} |")
+        lines.append("")
+    if restore:
+        lines += [(f"Restoration on `{a.data_label}` (libx264 CRF {CRF}, preset medium, yuv420p; PSNR/SSIM on BT.601 "
+                   f"Y, no crop, VMAF on whole frames; first {a.max_frames} frames per clip), beside the compressed "
+                   "input:"), "",
+                  "| model | PSNR-Y (dB) | SSIM-Y | VMAF | tOF | input PSNR-Y | input VMAF | input tOF | PSNR-Y gain |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for label, q in restore.items():
+            m, i = q["model"], q["input"]
+            lines.append(f"| {label} | {_f(m['psnr_y'], 2)} | {_f(m['ssim_y'], 4)} | {_f(m.get('vmaf'), 2)} | "
+                         f"{_f(m.get('tof'), 3)} | {_f(i['psnr_y'], 2)} | {_f(i.get('vmaf'), 2)} | "
+                         f"{_f(i.get('tof'), 3)} | {_signed(m['psnr_y'] - i['psnr_y'])} |")
+        lines.append("")
+    return lines
+
+
+def tables(a, rows: list[dict], quality: dict, speed: dict, memory: dict, notes: list[str]) -> str:
+    lines, restoration = [], restoration_tables(a, quality)
+    quality = {k: q for k, q in quality.items() if q.get("task", SR) == SR}
     if quality:
         anchor = next((q for q in quality.values() if q.get("anchor")), None)
         lines += [(f"Quality on `{a.data_label}` (BI protocol: PIL bicubic down, PSNR/SSIM on BT.601 Y with a "
@@ -153,6 +200,7 @@ def tables(a, rows: list[dict], quality: dict, speed: dict, memory: dict, notes:
             lines.append(f"| {label} | x{q['scale']} | {_f(q['psnr_y'], 2)} | {_f(q['ssim_y'], 4)} | "
                          f"{_f(q.get('vmaf'), 2)} | {_f(q.get('tof'), 3)} | {_signed(gain)} | {_signed(vs_anchor)} |")
         lines.append("")
+    lines += restoration
     if speed:
         w, h = a.speed_size
         lines += [(f"Speed ({w}x{h} input, {a.speed_frames}-frame testsrc2 clip, best of {a.rounds}; "

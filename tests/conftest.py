@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -65,6 +66,38 @@ def tiny_model_dir(tmp_path, monkeypatch):
                   "args": args})
     monkeypatch.setenv("GENVID_WEIGHTS", str(folder))
     return folder
+
+
+@pytest.fixture
+def tiny_denoise_dir(tiny_model_dir):
+    """`tiny-dn` (a random scale-1 SlidingWindowRestore with a noise-level input and a visible correction)
+    with its card beside `tiny-x4`.  For plumbing tests only: never shipped, never a default."""
+    from genvid.models.restore_window import SlidingWindowRestore
+    from genvid.train.export import export_model
+
+    torch.manual_seed(1)
+    args = {"channels": 8, "blocks": 1, "radius": 1, "noise_map": True}
+    model = SlidingWindowRestore(**args)
+    model.tail.reset_parameters()  # built at zero (the identity): random, so that it visibly changes frames
+    with torch.no_grad():
+        model.tail.weight.mul_(20)
+    export_model(model, tiny_model_dir / "tiny-dn.safetensors",
+                 {"name": "tiny-dn", "task": "denoise", "scale": 1, "window_radius": 1, "noise_map": True,
+                  "arch": "SlidingWindowRestore", "args": args})
+    return tiny_model_dir
+
+
+def smooth_clip(t=5, h=48, w=64, seed=0) -> np.ndarray:
+    """(T, H, W, 3) uint8: a smooth colour field drifting sideways, inside 50..200 (no clipping of noise)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w + 2 * t]
+    base = np.stack([np.sin(xx / (7 + 3 * c) + c) * np.cos(yy / (9 + c)) for c in range(3)], axis=-1)
+    base = 125 + 70 * base + rng.normal(0, 1, (1, 1, 3))
+    return np.stack([base[:, 2 * i:2 * i + w] for i in range(t)]).round().astype(np.uint8)
+
+
+def to_clip_tensor(frames: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(frames).permute(0, 3, 1, 2).float().div(255)[None]
 
 
 def shared_path(*parts: str) -> Path:

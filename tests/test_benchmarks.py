@@ -48,14 +48,15 @@ def test_memory_json(tiny_model_dir, capsys):
     assert r["short_peak_rss_mib"] > 0 and r["long_peak_rss_mib"] > 0 and r["ratio"] > 0
 
 
-def test_report_tables_json_and_readme(tiny_model_dir, tmp_path, clip_maker, capsys):
-    """Every model found is measured; other tasks get a note; the README part between the markers is replaced."""
+def test_report_tables_json_and_readme(tiny_denoise_dir, tmp_path, clip_maker, capsys):
+    """Every model found is measured, a denoiser under its protocol; other tasks get a note; the README part
+    between the markers is replaced."""
     from genvid.models.sr_window import SlidingWindowSR
     from genvid.train.export import export_model
 
     args = {"channels": 8, "blocks": 1, "radius": 0, "scale": 1, "encoder_blocks": 1}
-    export_model(SlidingWindowSR(**args), tiny_model_dir / "tiny-denoise.safetensors",
-                 {"name": "tiny-denoise", "task": "denoise", "scale": 1, "arch": "SlidingWindowSR", "args": args})
+    export_model(SlidingWindowSR(**args), tiny_denoise_dir / "tiny-other.safetensors",
+                 {"name": "tiny-other", "task": "colourise", "scale": 1, "arch": "SlidingWindowSR", "args": args})
     val = tmp_path / "val"
     val.mkdir()
     for i in range(2):
@@ -63,19 +64,56 @@ def test_report_tables_json_and_readme(tiny_model_dir, tmp_path, clip_maker, cap
     readme = tmp_path / "README.md"
     readme.write_text("intro\n<!-- benchmarks:begin -->\nold table\n<!-- benchmarks:end -->\nrest\n")
     out, js = tmp_path / "RESULTS.md", tmp_path / "r.json"
-    assert load("report").main(["--data", str(val), "--anchor", "", "--models", "tiny-x4,tiny-denoise", "--speed-size", "32x18", "--speed-frames", "2",
+    assert load("report").main(["--data", str(val), "--anchor", "", "--models", "tiny-x4,tiny-dn,tiny-other",
+                                "--speed-size", "32x18", "--speed-frames", "2",
                                 "--rounds", "1", "--memory-size", "32x18", "--lengths", "2,4", "--out", str(out),
                                 "--readme", str(readme), "--json", str(js)]) == 0
     r = json.loads(js.read_text())
-    assert set(r["quality"]) == {"tiny-x4", "bicubic x4"}
+    assert set(r["quality"]) == {"tiny-x4", "bicubic x4", "tiny-dn"}
     assert set(r["quality"]["tiny-x4"]) >= {"psnr_y", "ssim_y", "vmaf", "tof"}
-    assert set(r["speed"]) == set(r["memory"]) == {"tiny-x4", "tiny-denoise"}
+    assert set(r["quality"]["tiny-dn"]["by_sigma"]) == {"10", "30", "50"}
+    assert set(r["quality"]["tiny-dn"]["input"]) >= {"psnr_rgb", "psnr_y", "vmaf"}
+    assert set(r["speed"]) == set(r["memory"]) == {"tiny-x4", "tiny-dn", "tiny-other"}
     assert set(r["memory"]["tiny-x4"]) == {"2", "4"}
     assert r["speed"]["tiny-x4"]["cpu"]["frames"] == 2
-    assert any("tiny-denoise" in n and "task 'denoise'" in n for n in r["notes"])
+    assert any("tiny-other" in n and "task 'colourise'" in n for n in r["notes"])
     results = out.read_text()
     assert results.startswith("# Benchmark results\n\nMeasured by `python benchmarks/report.py --data")
-    assert "| tiny-x4 | x4 |" in results and "| bicubic x4 | x4 |" in results and "| tiny-denoise | cpu |" in results
+    assert "| tiny-x4 | x4 |" in results and "| bicubic x4 | x4 |" in results and "| tiny-other | cpu |" in results
+    assert "| tiny-dn | 30 |" in results and results.index("| bicubic x4 |") < results.index("Denoising on")
     text = readme.read_text()
     assert text.startswith("intro\n<!-- benchmarks:begin -->\nMeasured by") and text.endswith("<!-- benchmarks:end -->\nrest\n")
     assert "old table" not in text and "| tiny-x4 | cpu |" in text
+
+
+def test_quality_of_denoise_and_restore_models_writes_their_cards(tiny_denoise_dir, tmp_path, clip_maker, capsys):
+    """quality.py dispatches on the card's task: the protocol on each --data folder, the pair for restore."""
+    import shutil
+
+    from genvid.models.restore_window import SlidingWindowRestore
+    from genvid.train.export import export_model
+
+    args = {"channels": 8, "blocks": 1, "radius": 1, "noise_map": False}
+    export_model(SlidingWindowRestore(**args), tiny_denoise_dir / "tiny-re.safetensors",
+                 {"name": "tiny-re", "task": "restore", "scale": 1, "arch": "SlidingWindowRestore", "args": args})
+    val = tmp_path / "val"
+    val.mkdir()
+    clip_maker("val/c0.mkv", size="64x48", frames=3, codec="ffv1", pix_fmt="yuv444p")
+    other = tmp_path / "other"
+    shutil.copytree(val, other)
+    good = clip_maker("good.mkv", size="64x48", frames=3, codec="ffv1", pix_fmt="yuv444p")
+    bad = clip_maker("bad.mp4", size="64x48", frames=3, crf=40)
+    quality = load("quality")
+    quality.main(["--model", "tiny-dn", "--data", str(val), "--data", str(other), "--sigmas", "10,30",
+                  "--write-card", "--json"])
+    r = json.loads(capsys.readouterr().out)
+    assert len(r["datasets"]) == 2 and set(next(iter(r["datasets"].values()))["by_sigma"]) == {"10", "30"}
+    assert r["model"] == next(iter(r["datasets"].values()))["by_sigma"]["30"]["model"]
+    card = json.loads((tiny_denoise_dir / "tiny-dn.json").read_text())
+    assert card["validation"] == r and r["command"].startswith("python benchmarks/quality.py --model tiny-dn")
+    quality.main(["--model", "tiny-re", "--data", str(val), "--pair", str(bad), str(good)])
+    text = capsys.readouterr().out
+    assert "CRF 37:" in text and "VMAF" in text and "bad.mp4 against" in text and "gain" in text
+    with pytest.raises(SystemExit) as e:
+        quality.main(["--model", "tiny-re", "--data", str(tmp_path / "missing")])
+    assert e.value.code == 2 and "validation data not found" in capsys.readouterr().err

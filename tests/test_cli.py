@@ -132,3 +132,16 @@ def test_enhance_refusals_are_one_line(tiny_model_dir, tmp_path):
         lines = [ln for ln in r.stderr.splitlines() if ln.strip() and "warning" not in ln]
         assert r.returncode == 2 and len(lines) == 1 and re.search(needle, lines[0]), r.stderr
         assert not list(tmp_path.glob(".*genvid-*"))
+
+
+def test_enhance_cli_chain_sigma_and_strength(clip_maker, tiny_denoise_dir, tmp_path):
+    src = clip_maker("in.mp4", size="32x24", frames=3)
+    out = tmp_path / "out.mkv"
+    r = genvid("enhance", src, out, "--model", "tiny-dn,tiny-x4", "--sigma", "20", "--strength", "0.8", "--quiet",
+               env_weights=tiny_denoise_dir)
+    assert r.returncode == 0, r.stderr
+    assert out.exists()
+    bad = genvid("enhance", src, tmp_path / "bad.mkv", "--model", "tiny-x4", "--sigma", "20",
+                 env_weights=tiny_denoise_dir)
+    lines = [ln for ln in bad.stderr.splitlines() if ln.strip()]
+    assert bad.returncode == 2 and len(lines) == 1 and "no noise-level input" in lines[0]

@@ -145,7 +145,8 @@ def test_frames_must_divide_by_the_scale():
 
 def test_every_kind_builds_with_its_defaults():
     for kind in DEGRADATIONS:
-        spec = {"kind": kind, **({"stages": [{"type": "blur"}]} if kind == "chain" else {})}
+        needs = {"chain": {"stages": [{"type": "blur"}]}, "one_of": {"choices": [{"kind": "bicubic"}]}}
+        spec = {"kind": kind, **needs.get(kind, {})}
         out = run(spec, 2, textured_clip(t=2, h=32, w=32), 0)
         assert [f.shape for f in out] == [(16, 16, 3)] * 2
 
@@ -191,3 +192,21 @@ def test_the_recipes_in_the_module_docstring_build_and_run():
     assert len(specs) == 4
     for spec in specs:
         assert run(spec, 1, textured_clip(t=3, h=32, w=32), 0)[0].shape == (32, 32, 3)
+
+
+def test_one_of_draws_each_choice_by_weight_and_applies_it():
+    spec = {"kind": "one_of", "choices": [{"kind": "gaussian_noise", "sigma": [10, 10], "weight": 3},
+                                          {"kind": "jpeg", "quality": [20, 20]}]}
+    d = build_degradation(spec, 1)
+    draws = [d.sample(np.random.default_rng(s)) for s in range(200)]
+    share = sum(p["choice"] == 0 for p in draws) / len(draws)
+    assert 0.65 < share < 0.85
+    clip = textured_clip(t=2, h=32, w=32)
+    for p in (next(p for p in draws if p["choice"] == 0), next(p for p in draws if p["choice"] == 1)):
+        out = d.apply(clip, p)
+        assert out[0].shape == (32, 32, 3) and not np.array_equal(out[0], clip[0])
+    assert gaussian_sigma(next(p for p in draws if p["choice"] == 0)) == pytest.approx(10)
+    for bad in ({"kind": "one_of"}, {"kind": "one_of", "choices": [{"kind": "jpeg", "weight": -1}]},
+                {"kind": "one_of", "choices": [{"kind": "nope"}]}):
+        with pytest.raises(GenvidError):
+            build_degradation(bad, 1)

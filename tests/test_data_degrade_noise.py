@@ -82,3 +82,21 @@ def test_gaussian_sigma_sums_noise_stages_in_quadrature():
                     {"type": "noise", "kind": "poisson", "peak": 100.0}, {"type": "noise", "sigma": 4.0}]}
     assert gaussian_sigma(p) == pytest.approx(5.0)
     assert gaussian_sigma({"stages": []}) == 0.0
+
+
+def test_exact_gaussian_sigma_only_for_pure_gaussian_chains():
+    from genvid.data.degrade import build_degradation
+    from genvid.data.degrade_noise import exact_gaussian_sigma
+
+    rng = np.random.default_rng(0)
+    p = build_degradation({"kind": "gaussian_noise", "sigma": [20, 20]}, 1).sample(rng)
+    assert exact_gaussian_sigma(p) == pytest.approx(20)
+    two = build_degradation({"kind": "chain", "stages": [{"type": "noise", "kinds": ["gaussian"], "sigma": [3, 3]},
+                                                         {"type": "noise", "kinds": ["gaussian"], "sigma": [4, 4]}]}, 1)
+    assert exact_gaussian_sigma(two.sample(rng)) == pytest.approx(5), "independent noises add in quadrature"
+    for stages in ([{"type": "noise", "kinds": ["poisson_gaussian"]}],
+                   [{"type": "noise", "kinds": ["gaussian"], "chroma_prob": 1.0}],
+                   [{"type": "noise", "kinds": ["gaussian"]}, {"type": "compress", "jpeg_prob": 1.0}],
+                   [{"type": "blur"}, {"type": "noise", "kinds": ["gaussian"]}]):
+        p = build_degradation({"kind": "chain", "stages": stages}, 1).sample(rng)
+        assert exact_gaussian_sigma(p) is None, stages

@@ -241,3 +241,56 @@ def test_synthetic_scene_cut_nothing_leaks_across(tiny_model_dir, tmp_path):
     genvid.enhance(whole, tmp_path / "across", "tiny-x4", quiet=True, scene_cuts=False)
     across = read_frames(tmp_path / "across")
     assert not np.array_equal(across[6], together[6]) and not np.array_equal(across[7], together[7])
+
+
+def test_a_chain_equals_its_models_applied_in_order_through_lossless_frames(clip_maker, tiny_denoise_dir, tmp_path):
+    src = clip_maker("in.mp4", size="40x32", frames=6)
+    genvid.enhance(src, tmp_path / "chain", "tiny-dn,tiny-x4", quiet=True)
+    genvid.enhance(src, tmp_path / "mid", "tiny-dn", quiet=True)  # PNG frames: lossless
+    genvid.enhance(tmp_path / "mid", tmp_path / "seq", "tiny-x4", quiet=True)
+    chain, seq, mid = (read_frames(tmp_path / n) for n in ("chain", "seq", "mid"))
+    assert len(chain) == len(seq) == 6 and chain[0].shape == (128, 160, 3)
+    for a, b in zip(chain, seq):
+        assert np.array_equal(a, b)
+    assert not np.array_equal(mid[0], read_frames(src)[0]), "the first model changes the frames"
+    # a list names the same chain; tiles are per model, in each model's input pixels
+    genvid.enhance(src, tmp_path / "tiled", ["tiny-dn", "tiny-x4"], tile=16, quiet=True)
+    for a, b in zip(chain, read_frames(tmp_path / "tiled")):
+        assert np.abs(a.astype(int) - b.astype(int)).max() <= 2
+
+
+def test_a_chain_decodes_once_and_encodes_once(clip_maker, tiny_denoise_dir, tmp_path, monkeypatch):
+    import subprocess
+
+    src = clip_maker("in.mp4", size="40x32", frames=5)
+    started = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(cmd, *a, **k):
+        started.append([str(c) for c in cmd])
+        return real_popen(cmd, *a, **k)
+    monkeypatch.setattr(subprocess, "Popen", recording_popen)
+    out = tmp_path / "out.mkv"
+    genvid.enhance(src, out, "tiny-dn,tiny-x4", sigma=12, strength=0.5, quiet=True)
+    monkeypatch.setattr(subprocess, "Popen", real_popen)
+    decodes = [c for c in started if "ffmpeg" in c[0] and "pipe:1" in c and "rawvideo" in c]
+    # the output's encoder starts once (one segment here); check_output's trial encode of a blank frame is apart
+    encodes = [c for c in started if "ffmpeg" in c[0] and "pipe:0" in c and "genvid-trial" not in c[-1]]
+    assert len(decodes) == 1 and str(src) in decodes[0]
+    assert len(encodes) == 1, "\n".join(" ".join(c) for c in encodes)
+    info = probe(out)
+    assert (info.width, info.height, info.frame_count) == (160, 128, 5)
+
+
+@pytest.mark.parametrize("model,kwargs,pattern", [
+    ("tiny-x4", {"sigma": 10.0}, "no noise-level input"),
+    ("tiny-x4", {"strength": 2.0}, "no noise-level input"),
+    ("tiny-dn,,tiny-x4", {}, "empty model"),
+    ("tiny-dn", {"sigma": -3.0}, "--sigma must be"),
+    ("tiny-dn,nope", {}, "unknown model 'nope'"),
+])
+def test_chain_and_noise_level_errors(model, kwargs, pattern, clip_maker, tiny_denoise_dir, tmp_path):
+    src = clip_maker("in.mp4", size="32x32", frames=2)
+    with pytest.raises(GenvidError, match=pattern):
+        genvid.enhance(src, tmp_path / "out.mp4", model, quiet=True, **kwargs)
+    assert leftovers(tmp_path) == [] and not (tmp_path / "out.mp4").exists()

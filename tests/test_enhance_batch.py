@@ -137,3 +137,19 @@ def test_rerun_resumes_an_interrupted_job(clip_maker, tiny_model_dir, tmp_path):
     a, b = read_frames(out), read_frames(whole)
     assert len(a) == len(b) == 40 and all((x == y).all() for x, y in zip(a, b))
     assert not WorkFolder(out).path.exists()
+
+
+def test_jobs_run_chains_with_noise_level_options(clip_maker, tiny_denoise_dir, tmp_path):
+    clip_maker("a.mp4", size="32x24", frames=3)
+    jobs = write_jobs(tmp_path, {"defaults": {"model": "tiny-dn,tiny-x4", "sigma": 15},
+                                 "jobs": [{"input": "a.mp4", "output": "out/a.mkv"},
+                                          {"input": "a.mp4", "output": "out/b.mkv", "model": ["tiny-dn", "tiny-x4"],
+                                           "strength": 0.5},
+                                          {"input": "a.mp4", "output": "out/c.mkv", "model": "tiny-x4"}]})
+    report = tmp_path / "report.json"
+    r = batch(jobs, "--report", report, weights=tiny_denoise_dir)
+    rows = json.loads(report.read_text())["jobs"]
+    assert [row["status"] for row in rows] == ["done", "done", "failed"] and r.returncode == 1
+    assert "no noise-level input" in rows[2]["error"], "--sigma on a chain without a denoiser is refused"
+    info = probe(tmp_path / "out" / "b.mkv")
+    assert (info.width, info.height, info.frame_count) == (128, 96, 3)

@@ -1,4 +1,5 @@
-"""Shipped weights: each has a complete card whose sha256 matches, loads, runs; sr-x4's scores reproduce."""
+"""Shipped weights: each has a complete card whose sha256 matches, loads, runs; sr-x4's scores reproduce;
+denoise and restore cards carry their protocol's validation against the degraded input."""
 import json
 from pathlib import Path
 
@@ -12,6 +13,12 @@ from genvid.models.registry import count_parameters, sha256_of
 WEIGHTS = sorted((REPO / "weights").glob("*.safetensors"))
 CARD_KEYS = {"name", "task", "scale", "arch", "args", "description", "recipe", "training_data", "validation",
              "parameters", "gflops_640x360", "sha256", "steps"}
+RESTORATION_KEYS = {"window_radius", "noise_map"}  # scale-1 models: how many frames, whether sigma is an input
+
+
+def test_every_weights_file_has_its_card_and_every_card_its_weights():
+    cards = sorted((REPO / "weights").glob("*.json"))
+    assert [p.stem for p in WEIGHTS] == [p.stem for p in cards]
 
 
 def test_the_default_model_is_shipped():
@@ -31,6 +38,12 @@ def test_card_is_complete_and_true(path: Path):
     s = card["scale"]
     with torch.no_grad():
         assert model(torch.rand(1, 3, 3, 10, 12)).shape == (1, 3, 3, 10 * s, 12 * s)
+    if card["task"] in ("denoise", "restore"):
+        assert RESTORATION_KEYS <= set(card) and s == 1
+        assert card["window_radius"] == model.window_radius and card["noise_map"] == model.noise_map
+        v = card["validation"]
+        assert {"protocol", "command", "model", "input", "datasets"} <= set(v), "filled by quality.py --write-card"
+        assert (card["task"] == "restore") == ("pair" in v)
 
 
 def test_sr_x4_scores_reproduce_on_vimeo7_val():

@@ -28,7 +28,13 @@ def add_enhance(sub) -> None:
     p = sub.add_parser("enhance", help="enhance a video file or frame folder with a model (default sr-x4)")
     p.add_argument("input", help="a video file ffmpeg reads, or a folder of image frames")
     p.add_argument("output", help="a video file (.mp4, .mkv, .mov, ...) or a folder for PNG frames")
-    p.add_argument("--model", default=None, help="shipped model name or .safetensors path (default sr-x4)")
+    p.add_argument("--model", default=None,
+                   help="shipped model name or .safetensors path, or a chain run in order in one pass, e.g. "
+                        "denoise,sr-x4 (default sr-x4)")
+    p.add_argument("--sigma", type=float, default=None,
+                   help="noise std for a denoiser, 8-bit units (default: estimated from each frame)")
+    p.add_argument("--strength", type=float, default=1.0,
+                   help="multiplies a denoiser's noise level, given or estimated: below 1 keeps more grain (default 1)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default auto)")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
                    help="auto: fp16 on GPU, fp32 on CPU; fp16 is refused on CPU")
@@ -57,8 +63,8 @@ def add_enhance(sub) -> None:
 
         result = enhance(a.input, a.output, a.model or DEFAULT_MODEL, device=a.device, precision=a.precision,
                          tile=a.tile, tile_overlap=a.tile_overlap, codec=a.codec, crf=a.crf, pix_fmt=a.pix_fmt,
-                         fps=a.fps, overwrite=a.overwrite, resume=a.resume, segment_frames=a.segment_frames,
-                         scene_cuts=not a.no_scene_cuts,
+                         fps=a.fps, sigma=a.sigma, strength=a.strength, overwrite=a.overwrite, resume=a.resume,
+                         segment_frames=a.segment_frames, scene_cuts=not a.no_scene_cuts,
                          scene_threshold=DEFAULT_THRESHOLD if a.scene_threshold is None else a.scene_threshold,
                          quiet=a.quiet)
         if not a.quiet:

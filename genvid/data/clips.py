@@ -17,6 +17,7 @@ from torch.utils.data import Dataset, Sampler
 
 from ..errors import GenvidError
 from ..io.image_folder import list_frames, read_image
+from .degrade_noise import exact_gaussian_sigma
 
 
 def find_clips(source: str | Path) -> list[Path]:
@@ -50,16 +51,22 @@ class ClipDataset(Dataset):
     """Random crops of `clip_frames` frames and `patch` HR pixels, degraded to (LR, HR) tensor pairs.
 
     Clips shorter than `clip_frames` are extended by reflection in time (1 2 3 2 1), which is a valid
-    motion played back.  Returns lr (T, 3, p/s, p/s) and hr (T, 3, p, p), float in [0, 1].
+    motion played back.  Returns lr (T, 3, p/s, p/s) and hr (T, 3, p, p), float in [0, 1].  With
+    `known_sigma_prob` (denoisers, scale 1) a third item: with that chance, the std of the Gaussian noise
+    the clip's degradation added when that was all it did (`degrade_noise.exact_gaussian_sigma`); NaN
+    otherwise, when the noise-level input is to be the blind estimate.
     """
 
     def __init__(self, sources: list[str], degradation, scale: int, clip_frames: int, patch: int,
-                 seed: int = 0, max_frames: int = 300, flips: bool = True):
+                 seed: int = 0, max_frames: int = 300, flips: bool = True, known_sigma_prob: float | None = None):
         if patch % scale:
             raise GenvidError(f"patch {patch} must be a multiple of the scale {scale}")
         self.clips = [load_clip(p, max_frames) for s in sources for p in find_clips(s)]
         self.degradation, self.scale = degradation, scale
         self.clip_frames, self.patch, self.seed, self.flips = clip_frames, patch, seed, flips
+        if known_sigma_prob is not None and scale != 1:
+            raise GenvidError(f"a known noise level needs a scale-1 degradation, not scale {scale}")
+        self.known_sigma_prob = known_sigma_prob
         for c, s in ((c, s) for c in self.clips for s in c.shape[1:3]):
             if s < patch:
                 raise GenvidError(f"a clip of size {c.shape[2]}x{c.shape[1]} is smaller than the patch {patch}")
@@ -91,8 +98,12 @@ class ClipDataset(Dataset):
             if rng.random() < 0.5:
                 frames = frames[::-1]
         hr = [np.ascontiguousarray(f) for f in frames]
-        lr = self.degradation(hr, rng)
-        return to_tensor(np.stack(lr)), to_tensor(np.stack(hr))
+        params = self.degradation.sample(rng)  # sample then apply: the same draws as degradation(hr, rng)
+        lr, hr = to_tensor(np.stack(self.degradation.apply(hr, params))), to_tensor(np.stack(hr))
+        if self.known_sigma_prob is None:
+            return lr, hr
+        sigma = exact_gaussian_sigma(params) if rng.random() < self.known_sigma_prob else None
+        return lr, hr, torch.tensor(float("nan") if sigma is None else sigma)
 
 
 def to_tensor(frames: np.ndarray) -> torch.Tensor:

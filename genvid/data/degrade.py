@@ -17,6 +17,8 @@ Kinds (the recipe's `data.degradation`, given to `build_degradation(spec, scale)
   compression stages (a stage's own win); `sinc`; `final_modes`.  SECOND_ORDER holds the defaults.
 - `chain`: `stages`, a list of `{type: blur|sinc|resize|lr_resize|noise|compress, ...options}` run in
   order; one that does not resize to LR gets a final bicubic `lr_resize`.
+- `one_of`: `choices`, a list of degradation specs, each with an optional `weight` (default 1); a clip
+  draws one of them (its parameters are that choice's plus `choice`, its index).
 - Single stages after a bicubic resize to LR: `gaussian_noise` (`sigma`, `grey_prob`, `prob`), `noise`
   (the noise stage's options), `jpeg` (`quality`, `prob`), and `codec` (`codecs`, `crf`, `presets`,
   `prob`, and `blur`: blur options for an optional blur at HR first).
@@ -51,6 +53,9 @@ A denoiser (scale 1) on Gaussian noise; one on camera-like noise, sometimes comp
         - {type: noise, kinds: {poisson_gaussian: 1}, sigma: [0, 20], peak: [20, 2000], chroma_prob: 0.5}
         - {type: compress, prob: 0.5, jpeg_prob: 0.2, crf: [18, 30]}
         - {type: noise, prob: 0.3, kinds: [gaussian], sigma: [0, 5]}
+
+`recipes/denoise.yaml` draws from both with `kind: one_of` (`choices: [{kind: gaussian_noise, ...},
+{kind: chain, ...}]`).
 
 A restorer (scale 1) for compressed footage, mildly blurred half the time:
 
@@ -220,8 +225,31 @@ def codec(scale: int, codecs=tuple(Compress.DEFAULTS["codecs"]), crf=(23, 45), p
                            "presets": list(presets), "prob": prob}, before)
 
 
+class OneOf(Degradation):
+    """One of several degradations per clip, drawn by weight."""
+
+    def __init__(self, scale: int, choices: list | None = None):
+        if not isinstance(choices, list) or not choices or not all(isinstance(c, dict) for c in choices):
+            raise GenvidError("a one_of degradation needs 'choices': a list of degradation specs "
+                              "({kind: ..., options, weight: ...})")
+        weights = [c.get("weight", 1) for c in choices]
+        if not all(isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0 for w in weights) \
+                or sum(weights) <= 0:
+            raise GenvidError(f"one_of weights must be numbers >= 0 with a positive sum, got {weights}")
+        self.weights = np.array(weights, dtype=float) / sum(weights)
+        self.choices = [build_degradation({k: v for k, v in c.items() if k != "weight"}, scale) for c in choices]
+
+    def sample(self, rng: np.random.Generator) -> dict:
+        i = int(rng.choice(len(self.choices), p=self.weights))
+        return {"choice": i, **self.choices[i].sample(rng)}
+
+    def apply(self, clip: list[np.ndarray], params: dict) -> list[np.ndarray]:
+        return self.choices[params["choice"]].apply(clip, params)
+
+
 DEGRADATIONS = {"bicubic": Bicubic, "second_order": SecondOrder, "chain": Chain, "gaussian_noise": gaussian_noise,
-                "noise": lambda scale, **o: _single(scale, {"type": "noise", **o}), "jpeg": jpeg, "codec": codec}
+                "noise": lambda scale, **o: _single(scale, {"type": "noise", **o}), "jpeg": jpeg, "codec": codec,
+                "one_of": OneOf}
 
 
 def build_degradation(spec: dict, scale: int) -> Degradation:

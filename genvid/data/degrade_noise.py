@@ -115,3 +115,15 @@ def gaussian_sigma(params: dict) -> float:
     Exact for Gaussian-only chains; Poisson and chroma parts (signal- or channel-dependent) are not in it,
     and a later blur, resize or compression changes what is left of it."""
     return math.sqrt(sum(p.get("sigma", 0.0) ** 2 for p in params.get("stages", []) if p.get("type") == "noise"))
+
+
+def exact_gaussian_sigma(params: dict) -> float | None:
+    """`gaussian_sigma` when it describes the clip exactly: every stage is Gaussian noise without chroma
+    noise, or the resize to LR (a no-op at scale 1, the only scale this is asked for); else None."""
+    for p in params.get("stages", []):
+        if p.get("type") == "noise":
+            if p.get("kind") != "gaussian" or "chroma" in p:
+                return None
+        elif p.get("type") != "lr_resize":
+            return None
+    return gaussian_sigma(params)

@@ -1,4 +1,4 @@
-"""`genvid.enhance(input, output, ...)`: decode -> model -> segments -> join and mux; streamed and resumable.
+"""`genvid.enhance(input, output, ...)`: decode -> model(s) -> segments -> join and mux; streamed and resumable.
 
 The output is written as segments in a hidden work folder beside it (`workdir`, `segments`), joined
 losslessly and renamed into place only when complete, so a reader never sees a partial output and a run
@@ -6,9 +6,11 @@ killed at any point continues with `resume=True` from its last finished segment.
 the source from its first frame again (decoding is cheap next to the model, and frame-exact where
 seeking is not) but runs the model only on the `radius` frames of context before the first unfinished
 segment and on what follows: its frames are those the uninterrupted run would have made.
+A chain of models ("denoise,sr-x4") runs in the same decode and encode (`chain`).
 """
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sys
@@ -16,6 +18,7 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -25,11 +28,10 @@ from ..io.encode import DEFAULT_CODEC, DEFAULT_CRF, colour_tag_args, colour_tags
 from ..io.hdr import check_output_depth, hdr_encoder_args
 from ..io.mux import check_streams_fit, remux
 from ..io.probe import VideoInfo, probe
-from ..models.registry import DEFAULT_MODEL, load_model, resolve, sha256_of
+from ..models.registry import DEFAULT_MODEL, resolve, sha256_of
+from .chain import ChainStreamer, load_chain, model_chain
 from .scenes import DEFAULT_THRESHOLD
 from .segments import SEGMENT_SECONDS, OutputSpec, SegmentWriter, check_output, concat_list
-from .stream import Streamer
-from .window import WindowModel
 from .workdir import WorkFolder, fsync_file, fsync_folder
 
 PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -84,10 +86,15 @@ def _check_output(src: Path, output: Path, overwrite: bool) -> None:
 
 def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", precision: str = "auto",
             tile: int = 0, tile_overlap: int | None = None, codec: str | None = None, crf: int | None = None,
-            pix_fmt: str | None = None, fps: str | None = None, overwrite: bool = False, resume: bool = False,
+            pix_fmt: str | None = None, fps: str | None = None, sigma: float | None = None, strength: float = 1.0,
+            overwrite: bool = False, resume: bool = False,
             segment_frames: int | None = None, segment_seconds: float = SEGMENT_SECONDS, scene_cuts: bool = True,
             scene_threshold: float = DEFAULT_THRESHOLD, quiet: bool = False, progress=None) -> dict:
     """Enhances a video file or frame folder into `output` (a video file, or a folder of PNGs).
+
+    `model` is one model or a chain applied in order ("denoise,sr-x4", or a list); `tile`, `tile_overlap`
+    and `precision` apply to each model, tiles in that model's input pixels.  `sigma` (8-bit units) fixes
+    a denoiser's noise level, which it otherwise estimates from each frame; `strength` multiplies it.
 
     Keeps every frame with its timestamp (the exact rate, or each frame's own time for variable frame
     rates), the audio and subtitles, the bit depth asked for and the colour tags; never holds more than a
@@ -111,7 +118,8 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     folder_out = is_folder_output(output)
     dev = pick_device(device)
     dtype = pick_precision(precision, dev)
-    settings = _settings(src, info, model, dtype, tile, tile_overlap, codec, crf, pix_fmt,
+    names = model_chain(model)
+    settings = _settings(src, info, names, sigma, strength, dtype, tile, tile_overlap, codec, crf, pix_fmt,
                          scene_threshold if scene_cuts else None, "folder" if folder_out else output.suffix.lower())
     work = WorkFolder(output)
     if resume and work.finish_joined(settings):  # the earlier run died after joining: its output is whole
@@ -120,10 +128,11 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     if not folder_out:
         check_streams_fit(info, output)
     check_output_depth(info, codec, pix_fmt, folder_out)
-    net = WindowModel(load_model(model, dev))
+    nets = load_chain(names, dev, sigma, strength)
+    scale = math.prod(n.scale for n in nets)
     out_fmt = output_pix_fmt(codec, pix_fmt)
     high = is_high_depth(out_fmt) or (info.bit_depth > 8 and (folder_out or out_fmt is None))
-    spec = OutputSpec(info, info.width * net.scale, info.height * net.scale, folder_out, high, codec, crf, pix_fmt,
+    spec = OutputSpec(info, info.width * scale, info.height * scale, folder_out, high, codec, crf, pix_fmt,
                       tuple(hdr_encoder_args(info, codec, folder_out)))
     if not folder_out:
         check_output(spec, output)
@@ -132,8 +141,9 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     try:
         writer = SegmentWriter(spec, work, done, segment_frames, segment_seconds)
         if done < info.frame_count:
-            streamer = Streamer(net, dev, dtype, tile=tile, overlap=tile_overlap, high_bit_depth=high,
-                                scene_threshold=scene_threshold if scene_cuts else None)
+            streamer = ChainStreamer(nets, dev, dtype, tile=tile, overlap=tile_overlap, high_bit_depth=high,
+                                     source_high_depth=info.bit_depth > 8,
+                                     scene_threshold=scene_threshold if scene_cuts else None)
             with FrameReader(info, high_bit_depth=True) as reader:
                 bar = tqdm(total=info.frame_count, initial=done, unit="frame", disable=quiet, file=sys.stderr,
                            dynamic_ncols=True, desc=src.name[:30])
@@ -169,14 +179,15 @@ def _set_rate(info: VideoInfo, fps: str) -> None:
     info.variable_frame_rate = False
 
 
-def _settings(src: Path, info: VideoInfo, model: str, dtype, tile: int, tile_overlap: int | None, codec: str,
-              crf: int, pix_fmt: str | None, scene_threshold: float | None, output_kind: str) -> dict:
+def _settings(src: Path, info: VideoInfo, names: list[str], sigma: float | None, strength: float, dtype, tile: int,
+              tile_overlap: int | None, codec: str, crf: int, pix_fmt: str | None, scene_threshold: float | None, output_kind: str) -> dict:
     """Everything that decides the output's frames and format: a resumed run must match it exactly."""
     stat = src.stat()
-    weights, _ = resolve(str(model))
+    shas = [sha256_of(resolve(name)[0]) for name in names]
     return {"source": str(src.resolve()), "source_size": stat.st_size, "source_mtime_ns": stat.st_mtime_ns,
             "frames": info.frame_count, "fps": str(info.fps), "variable_frame_rate": info.frame_times is not None,
-            "model_sha256": sha256_of(weights), "precision": str(dtype), "tile": tile, "tile_overlap": tile_overlap,
+            "model_sha256": shas[0] if len(shas) == 1 else shas,
+            "sigma": sigma, "strength": strength, "precision": str(dtype), "tile": tile, "tile_overlap": tile_overlap,
             "codec": codec, "crf": crf, "pix_fmt": pix_fmt, "scene_threshold": scene_threshold, "output": output_kind}
 
 

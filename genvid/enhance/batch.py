@@ -1,6 +1,7 @@
 """`genvid batch JOBS.yaml`: many enhance jobs, each independent, resumable by rerunning, with a report.
 
-JOBS.yaml holds `defaults:` (any `enhance` option) and `jobs:`, a list of {input, output, ...overrides}.
+JOBS.yaml holds `defaults:` (any `enhance` option; `model` may be a chain, "denoise,sr-x4" or a list)
+and `jobs:`, a list of {input, output, ...overrides}.
 An input may be a glob ("clips/*.mp4") with an output pattern using {stem} and {name} of each match
 ("out/{stem}_x4.mp4").  Relative paths are taken from the jobs file's folder.  A pattern cannot reach
 outside the folder it names (an input glob through `..` or a link, an output through a file named `..x`),
@@ -28,8 +29,8 @@ from ..yaml_file import read_yaml
 from .api import enhance, same_file
 from .workdir import WorkFolder
 
-OPTIONS = {"model", "device", "precision", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps", "segment_frames",
-           "segment_seconds", "scene_cuts", "scene_threshold"}
+OPTIONS = {"model", "device", "precision", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps", "sigma",
+           "strength", "segment_frames", "segment_seconds", "scene_cuts", "scene_threshold"}
 
 
 def _within(path: Path, folder: Path) -> bool:

@@ -9,7 +9,8 @@ arrive; frame t is produced once frame t+r has arrived, so every cut its window 
 Only the last 2r+1 frames' features are held, so memory is independent of the video's length, and
 every input frame gives exactly one output frame, in order.  `run(frames, start=k)` produces only frames
 k onwards (resuming): earlier frames still pass through the cut detector, and only the r frames before k
-go through the model, as context.
+go through the model, as context.  In a chain (`chain.py`) a later model reads the cuts its first
+model found on the source, which are known far enough ahead since that model is r frames ahead of it.
 """
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ class Streamer:
     """Turns an iterable of LR frames into an iterator of HR frames (numpy, same order, same count)."""
 
     def __init__(self, model: WindowModel, device, autocast_dtype: torch.dtype | None = None, tile: int = 0,
-                 overlap: int | None = None, high_bit_depth: bool = False, scene_threshold: float | None = None):
+                 overlap: int | None = None, high_bit_depth: bool = False, scene_threshold: float | None = None,
+                 cuts_from: Streamer | None = None):
         self.m, self.device, self.autocast_dtype = model, torch.device(device), autocast_dtype
         m = model.input_multiple  # e.g. 2 for a model that pixel-unshuffles by 2: tiles start on that grid
         self.tile = -(-tile // m) * m if tile > 0 else tile
@@ -54,6 +56,7 @@ class Streamer:
         self.high_bit_depth = high_bit_depth
         self.scene_threshold = scene_threshold  # None: the whole video is one scene
         self.cuts: list[int] = []  # frames that start a new scene, ascending (filled by run)
+        self.cuts_from = cuts_from  # an earlier streamer of a chain, which finds the cuts on the source
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None)
@@ -62,8 +65,9 @@ class Streamer:
     def _encode(self, frame: np.ndarray):
         x = frame_to_tensor(frame, self.device)
         tiles = plan_tiles(x.shape[-2], x.shape[-1], self.tile, self.overlap)
+        level = self.m.noise_level(x)  # of the whole frame, in fp32: the same for every tile
         with self._autocast():
-            feats = [self.m.encode(x[..., t.y0:t.y1, t.x0:t.x1]) for t in tiles]
+            feats = [self.m.encode(x[..., t.y0:t.y1, t.x0:t.x1], level) for t in tiles]
         return x, tiles, feats
 
     @torch.inference_mode()
@@ -84,18 +88,21 @@ class Streamer:
     def _window(self, cache: dict, t: int, last: int) -> list:
         """Frames t-r .. t+r, clamped to the scene holding t (which ends at `last` if no cut is known after t)."""
         r = self.m.radius
-        first = self.cuts[bisect_right(self.cuts, t) - 1] if self.cuts and self.cuts[0] <= t else 0
-        after = bisect_left(self.cuts, t + 1)
-        if after < len(self.cuts):
-            last = min(last, self.cuts[after] - 1)
+        cuts = self.cuts_from.cuts if self.cuts_from is not None else self.cuts
+        first = cuts[bisect_right(cuts, t) - 1] if cuts and cuts[0] <= t else 0
+        after = bisect_left(cuts, t + 1)
+        if after < len(cuts):
+            last = min(last, cuts[after] - 1)
         return [cache[min(max(j, first), last)] for j in range(t - r, t + r + 1)]
 
-    def run(self, frames: Iterable[np.ndarray], start: int = 0) -> Iterator[np.ndarray]:
+    def run(self, frames: Iterable[np.ndarray], start: int = 0, first: int = 0) -> Iterator[np.ndarray]:
+        """Frames `start` onwards of the output; `frames` begins with frame `first` (a chain's later model
+        is given its predecessor's frames from where that one started)."""
         r = self.m.radius
         cache: dict[int, tuple] = {}
         self.cuts = []
         scenes = SceneCuts(self.scene_threshold) if self.scene_threshold is not None else None
-        n, t = 0, start  # frames read; the next frame to produce
+        n, t = first, start  # the next frame read; the next frame to produce
         for frame in frames:
             if scenes is not None and scenes.is_cut(frame):
                 self.cuts.append(n)

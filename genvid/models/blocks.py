@@ -21,3 +21,9 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.res_scale * self.conv2(self.act(self.conv1(x)))
+
+
+def clamped_window(t: int, length: int, radius: int) -> list[int]:
+    """Indices of the frames t - radius .. t + radius of a clip of `length` frames, those past either end
+    replaced by the end frame (as the streaming enhancer does)."""
+    return [min(max(j, 0), length - 1) for j in range(t - radius, t + radius + 1)]

@@ -11,12 +11,14 @@ from safetensors.torch import load_file
 from torch import nn
 
 from ..errors import GenvidError
+from .restore_window import SlidingWindowRestore
 from .rrdbnet import RRDBNet
 from .sr_window import SlidingWindowSR
 from .srvgg import SRVGGNetCompact
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {
     "SlidingWindowSR": SlidingWindowSR,
+    "SlidingWindowRestore": SlidingWindowRestore,
     "SRVGGNetCompact": SRVGGNetCompact,
     "RRDBNet": RRDBNet,
 }
@@ -85,8 +87,8 @@ def resolve(name_or_path: str) -> tuple[Path, dict]:
 def load_model(name_or_path: str = DEFAULT_MODEL, device: str | torch.device = "cpu") -> nn.Module:
     """A shipped model by name, or a `.safetensors` file with its JSON card, ready for inference.
 
-    The module's forward takes (B, T, C, H, W) float RGB in [0, 1] and returns (B, T, C, sH, sW).
-    Its card is attached as `model.card`.
+    The module's forward takes (B, T, C, H, W) float RGB in [0, 1] and returns (B, T, C, sH, sW)
+    (a denoiser's also takes `noise_level`, see SlidingWindowRestore).  Its card is attached as `model.card`.
     """
     path, card = resolve(str(name_or_path))
     if path.suffix == ".pth":

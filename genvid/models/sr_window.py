@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from .blocks import ResidualBlock, conv3x3
+from .blocks import ResidualBlock, clamped_window, conv3x3
 
 
 class SlidingWindowSR(nn.Module):
@@ -59,6 +59,5 @@ class SlidingWindowSR(nn.Module):
                           "(b t) c h w -> b t c h w", b=b)
         out = []
         for i in range(t):
-            idx = [min(max(j, 0), t - 1) for j in range(i - self.window_radius, i + self.window_radius + 1)]
-            out.append(self.decode([feats[:, j] for j in idx], x[:, i]))
+            out.append(self.decode([feats[:, j] for j in clamped_window(i, t, self.window_radius)], x[:, i]))
         return torch.stack(out, dim=1)

@@ -16,7 +16,7 @@ SHARED_DATA = "../shared/data"
 @dataclass
 class ModelConfig:
     name: str = "sr-x4"
-    task: str = "super-resolution"
+    task: str = "super-resolution"  # super-resolution | denoise | restore: picks the validation protocol
     arch: str = "SlidingWindowSR"
     args: dict = field(default_factory=dict)
     init_from: str | None = None  # a model name or .safetensors to fine-tune from
@@ -34,6 +34,10 @@ class DataConfig:
     num_workers: int = 0
     max_frames: int = 300  # per training clip
     degradation: dict = field(default_factory=lambda: {"kind": "bicubic"})
+    # denoisers (models with a noise-level input): the chance that a clip with exactly known Gaussian
+    # noise gives the network its true sigma; otherwise (and for all other noise) the blind estimate
+    known_sigma_prob: float = 0.5
+    val_options: dict = field(default_factory=dict)  # arguments of the task's validation protocol
 
 
 @dataclass
@@ -90,7 +94,8 @@ class TrainConfig:
     save_every: int = 250
     threads: int = 0  # torch CPU threads per process; 0 leaves torch's default
     grad_accum: int = 1  # micro-batches per optimizer step
-    select: str = "psnr_y"  # best.safetensors by validation psnr_y, or "last" (GANs: PSNR favours blur)
+    select: str = "psnr_y"  # best.safetensors by this validation score (psnr_y, psnr_rgb, ...), or "last"
+    # (GANs: PSNR favours blur)
 
 
 @dataclass

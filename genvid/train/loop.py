@@ -13,8 +13,14 @@ Each optimizer step (over `train.grad_accum` micro-batches):
 Every term is weighted in the recipe and logged to TensorBoard with sample frames.  State (networks,
 both optimizers, scheduler, EMA of the generator, step, RNG) is saved with `save_state` to
 OUTPUT/checkpoints/last; `--resume` continues the same run with the same data order.  EMA weights are
-exported to OUTPUT/best.safetensors (by validation PSNR-Y, or the last when `train.select: last`) and
-OUTPUT/last.safetensors, each with a card.
+exported to OUTPUT/best.safetensors (by the validation score `train.select`, or the last when
+`train.select: last`) and OUTPUT/last.safetensors, each with a card.
+
+Scale-1 models (denoise, restore) train the same way; validation follows the recipe's `model.task`
+(super-resolution: `sr_protocol`; denoise, restore: `restore_protocol`), with `data.val_options` as the
+protocol's arguments.  A model with a noise-level input (`noise_map`) gets, per frame, the blind estimate
+(`models/noise_level.py`), or for a clip with exactly known Gaussian noise, with chance
+`data.known_sigma_prob`, its true sigma: so it learns what the estimate means, as it will meet it blind.
 """
 from __future__ import annotations
 
@@ -44,9 +50,11 @@ from ..losses.adversarial import (
 from ..losses.perceptual import lpips_available
 from ..losses.pixel import charbonnier
 from ..losses.temporal import photometric_loss, pingpong_loss, warp_consistency
+from ..metrics.restore_protocol import evaluate_denoise, evaluate_restore
 from ..metrics.sr_protocol import evaluate_sr
 from ..models.discriminators import CriticSet
 from ..models.flow import FlowEstimator
+from ..models.noise_level import estimate_noise_level
 from ..models.registry import build_model, load_model
 from .config import load_recipe
 from .export import export_model
@@ -96,6 +104,9 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
     model = build_model(recipe.model.arch, recipe.model.args)
     if recipe.model.init_from:
         model.load_state_dict(load_model(recipe.model.init_from).state_dict())
+    noise_map = bool(getattr(model, "noise_map", False))  # a denoiser's noise-level input
+    window_radius = int(getattr(model, "window_radius", 0))
+    select_key = "psnr_y" if recipe.train.select == "last" else recipe.train.select
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(recipe.train.ema_decay), use_buffers=True)
     opt = torch.optim.Adam(model.parameters(), lr=recipe.optim.lr, betas=recipe.optim.betas,
                            weight_decay=recipe.optim.weight_decay)
@@ -134,7 +145,8 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
     # data: micro-batch i is a function of (seed, i); the sampler starts where the run stands
     accum = recipe.train.grad_accum
     dataset = ClipDataset(d.train, build_degradation(d.degradation, d.scale), d.scale, d.clip_frames,
-                          d.patch, seed=recipe.train.seed, max_frames=d.max_frames)
+                          d.patch, seed=recipe.train.seed, max_frames=d.max_frames,
+                          known_sigma_prob=d.known_sigma_prob if noise_map else None)
     sampler = StepSampler(d.batch_size, state.step * accum, accelerator.process_index,
                           accelerator.num_processes, recipe.optim.max_steps * accum)
     loader = DataLoader(dataset, batch_sampler=sampler, num_workers=d.num_workers,
@@ -147,6 +159,7 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
 
     def card(scores: dict | None) -> dict:
         return {"name": recipe.model.name, "task": recipe.model.task, "scale": d.scale,
+                "window_radius": window_radius, "noise_map": noise_map,
                 "arch": recipe.model.arch, "args": recipe.model.args,
                 "description": recipe.model.description, "init_from": recipe.model.init_from,
                 "recipe": str(recipe_path), "training_data": d.train, "degradation": d.degradation,
@@ -160,17 +173,23 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
         tracker.add_images("samples/input_output_truth", grid.cpu(), state.step)
 
     def validate():
-        # LPIPS and tLP join PSNR, SSIM and tOF where the LPIPS backbone file is on this machine
-        lpips_net = lw.lpips_net if lpips_available(lw.lpips_net, lw.lpips_backbone) is None else None
-        scores = evaluate_sr(ema.module, d.val, d.scale, accelerator.device, lpips_net=lpips_net) if d.val else None
-        psnr = scores["model"]["psnr_y"] if scores else -math.inf
+        scores = None
+        if d.val and recipe.model.task in ("denoise", "restore"):
+            protocol = evaluate_denoise if recipe.model.task == "denoise" else evaluate_restore
+            scores = protocol(ema.module, d.val, device=accelerator.device, **d.val_options)
+        elif d.val:
+            # LPIPS and tLP join PSNR, SSIM and tOF where the LPIPS backbone file is on this machine
+            lpips_net = lw.lpips_net if lpips_available(lw.lpips_net, lw.lpips_backbone) is None else None
+            scores = {"protocol": f"BI x{d.scale}", **evaluate_sr(ema.module, d.val, d.scale, accelerator.device,
+                                                                  lpips_net=lpips_net, **d.val_options)}
+        score = scores["model"][select_key] if scores else -math.inf
         accelerator.print(f"step {state.step} val {json.dumps(scores)}")
         if scores:
             accelerator.log({f"val/{k}": v for k, v in scores["model"].items()}, step=state.step)
         best_file = out / "best.safetensors"
-        if recipe.train.select == "last" or psnr > state.best or not best_file.exists():
-            state.best = max(state.best, psnr)
-            export_model(ema.module, best_file, card({"data": d.val, "protocol": "BI x4", **(scores or {})}))
+        if recipe.train.select == "last" or score > state.best or not best_file.exists():
+            state.best = max(state.best, score)
+            export_model(ema.module, best_file, card({"data": d.val, **(scores or {})}))
 
     def upsample(lr_clip):
         return F.interpolate(lr_clip.flatten(0, 1), scale_factor=d.scale, mode="bicubic",
@@ -184,14 +203,19 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
 
     model.train()
     t0, seen = time.time(), 0
-    for lr_clip, hr_clip in loader:
-        lr_clip, hr_clip = lr_clip.to(accelerator.device), hr_clip.to(accelerator.device)
+    for batch in loader:
+        lr_clip, hr_clip = batch[0].to(accelerator.device), batch[1].to(accelerator.device)
+        inputs = {}
+        if noise_map:  # each frame's blind estimate, or the clip's true sigma where the batch gives one
+            known = batch[2].to(accelerator.device)[:, None]
+            blind = estimate_noise_level(lr_clip.flatten(0, 1)).view(lr_clip.shape[:2])
+            inputs["noise_level"] = torch.where(torch.isnan(known), blind, known)
         models = [m for m in (model, critics, flow_net) if m is not None]
         with accelerator.accumulate(*models):
             # 1. generator step
             terms = {}
             with accelerator.autocast():
-                sr = model(lr_clip)
+                sr = model(lr_clip, **inputs)
                 flow = flow_net(lr_clip, d.scale) if flow_net else None
                 if lw.charbonnier:
                     terms["charbonnier"] = charbonnier(sr, hr_clip, lw.charbonnier_eps)
@@ -200,7 +224,8 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
                 if perceptual is not None:
                     terms["lpips"] = perceptual(sr, hr_clip)
                 if lw.pingpong:
-                    terms["pingpong"] = pingpong_loss(sr, model(lr_clip.flip(1)))
+                    backward = {k: v.flip(1) for k, v in inputs.items()}
+                    terms["pingpong"] = pingpong_loss(sr, model(lr_clip.flip(1), **backward))
                 if flow is not None:
                     terms["warp"] = warp_consistency(sr, hr_clip, flow.detach().float())
                 adversarial = critics is not None and state.step >= lw.adversarial_start
@@ -271,7 +296,7 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
             break
 
     accelerator.wait_for_everyone()
-    result = {"step": state.step, "best_psnr_y": state.best, "processes": accelerator.num_processes}
+    result = {"step": state.step, f"best_{select_key}": state.best, "processes": accelerator.num_processes}
     if accelerator.is_main_process:
         export_model(ema.module, out / "last.safetensors", card(None))
         (out / "result.json").write_text(json.dumps(result) + "\n")

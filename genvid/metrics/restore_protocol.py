@@ -1,0 +1,108 @@
+"""The denoising and restoration validation protocols of `../shared/README.md`, on clip folders.
+
+- Denoising: additive white Gaussian noise of std `sigma` (8-bit units, independent per RGB channel) on
+  the 8-bit ground truth, clipped to 0..255 and rounded; clip k at sigma s is noised by the generator
+  seeded with (seed, k, round(100 s)), so every run and every model sees the same noisy frames.  The
+  model is blind (it estimates the level) unless `given_sigma`, which hands it the true sigma.
+- Restoration: the ground truth through H.264 (libx264, preset medium, yuv420p, BT.601) at a CRF, decoded
+  back (`degrade_codec.codec_round_trip`: no files, one encoder thread, so the same frames every run).
+- A distorted/pristine pair of videos (e.g. `carphone_distorted.mp4` against `carphone_pristine.mp4`).
+
+The model runs through the streaming enhancer (`enhance.stream.Streamer`, what `genvid enhance` runs;
+outputs rounded to 8 bits).  Scores (`sr_protocol.score_clip`, no border crop): PSNR and SSIM on RGB and
+BT.601 Y, tOF when the frames allow it, VMAF on request; averaged over frames, then clips.  The degraded
+input is scored the same way beside the model ("input"), so every result carries its own baseline.
+Results: {"protocol", "clips", "model", "input"} at the headline setting (sigma 30, or the first sigma;
+the CRF), and for denoising "by_sigma": {sigma: {"model", "input"}}.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..data.clips import find_clips, load_clip
+from ..data.degrade_codec import codec_round_trip
+from ..enhance.stream import Streamer
+from ..enhance.window import WindowModel
+from ..errors import GenvidError
+from .fidelity import mean_scores
+from .sr_protocol import score_clip
+
+HEADLINE_SIGMA = 30
+
+
+def add_gaussian_noise(clip: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """(T, H, W, 3) uint8 plus N(0, sigma) per pixel and channel, clipped and rounded to uint8."""
+    noisy = clip.astype(np.float64) + rng.standard_normal(clip.shape) * sigma
+    return np.clip(np.round(noisy), 0, 255).astype(np.uint8)
+
+
+def run_model(model, frames: np.ndarray, device="cpu", sigma: float | None = None) -> np.ndarray:
+    """(T, H, W, 3) uint8 through the streaming enhancer -> (T, H, W, 3) uint8; `sigma` sets a noise-map
+    model's level (None: blind)."""
+    was_training = model.training
+    model.eval()
+    try:
+        return np.stack(list(Streamer(WindowModel(model, sigma=sigma), device).run(iter(frames))))
+    finally:
+        model.train(was_training)
+
+
+def _clips(root: str | Path, max_frames: int) -> list[np.ndarray]:
+    return [load_clip(path, max_frames) for path in find_clips(root)]
+
+
+def evaluate_denoise(model, root: str | Path, sigmas=(10, 30, 50), device="cpu", max_frames: int = 100,
+                     seed: int = 0, given_sigma: bool = False, with_vmaf: bool = False) -> dict:
+    """The denoising protocol over every clip under `root`; `model=None` scores the noisy input alone."""
+    sigmas = [float(s) for s in sigmas]
+    if not sigmas or min(sigmas) < 0:
+        raise GenvidError(f"denoising sigmas must be a non-empty list of numbers >= 0, got {sigmas}")
+    rows = {s: {"model": [], "input": []} for s in sigmas}
+    clips = _clips(root, max_frames)
+    for k, clean in enumerate(clips):
+        for s in sigmas:
+            noisy = add_gaussian_noise(clean, s, np.random.default_rng([seed, k, round(100 * s)]))
+            rows[s]["input"].append(score_clip(noisy, clean, 0, with_vmaf))
+            if model is not None:
+                pred = run_model(model, noisy, device, s if given_sigma else None)
+                rows[s]["model"].append(score_clip(pred, clean, 0, with_vmaf))
+    by_sigma = {f"{s:g}": {k: mean_scores(v) for k, v in r.items() if v} for s, r in rows.items()}
+    headline = f"{HEADLINE_SIGMA:g}" if HEADLINE_SIGMA in sigmas else f"{sigmas[0]:g}"
+    protocol = (f"AWGN sigma {', '.join(by_sigma)} (8-bit RGB, per channel, clipped, rounded; seed {seed}), "
+                f"{'sigma given' if given_sigma else 'blind'}; PSNR/SSIM on RGB and BT.601 Y, no crop; "
+                f"headline sigma {headline}")
+    return {"protocol": protocol, "clips": len(clips), "sigma": float(headline), **by_sigma[headline],
+            "by_sigma": by_sigma}
+
+
+def evaluate_restore(model, root: str | Path, crf: int = 37, codec: str = "libx264", device="cpu",
+                     max_frames: int = 100, with_vmaf: bool = False) -> dict:
+    """The restoration protocol over every clip under `root`; `model=None` scores the compressed input alone."""
+    rows = {"model": [], "input": []}
+    clips = _clips(root, max_frames)
+    for clean in clips:
+        compressed = codec_round_trip(clean, codec, crf)
+        rows["input"].append(score_clip(compressed, clean, 0, with_vmaf))
+        if model is not None:
+            rows["model"].append(score_clip(run_model(model, compressed, device), clean, 0, with_vmaf))
+    protocol = f"{codec} CRF {crf}, preset medium, yuv420p; PSNR/SSIM on BT.601 Y and RGB, no crop"
+    return {"protocol": protocol, "clips": len(clips), "crf": crf, "codec": codec,
+            **{k: mean_scores(v) for k, v in rows.items() if v}}
+
+
+def evaluate_pair(model, distorted: str | Path, pristine: str | Path, device="cpu", with_vmaf: bool = True,
+                  sigma: float | None = None) -> dict:
+    """A distorted video restored by the model, and as it is, against its pristine version."""
+    from ..io.decode import read_frames
+
+    bad, good = np.stack(read_frames(distorted)), np.stack(read_frames(pristine))
+    if bad.shape != good.shape:
+        raise GenvidError(f"{distorted} has {len(bad)} frames of {bad.shape[2]}x{bad.shape[1]} but {pristine} has "
+                          f"{len(good)} of {good.shape[2]}x{good.shape[1]}; give a matching pair")
+    out = {"distorted": str(distorted), "pristine": str(pristine), "frames": len(bad),
+           "input": score_clip(bad, good, 0, with_vmaf)}
+    if model is not None:
+        out["model"] = score_clip(run_model(model, bad, device, sigma), good, 0, with_vmaf)
+    return out
