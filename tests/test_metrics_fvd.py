@@ -1,12 +1,13 @@
 """FVD: the Fréchet distance against closed forms, and the I3D plumbing with a stand-in TorchScript file.
 
-The stand-in has the real detector's call signature, forward(x, rescale, resize, return_features), and
-returns 400 numbers per clip; it checks what it is given.  It is not I3D and no FVD of it means anything.
+The stand-in (clip_patterns.save_standin_i3d) has the real detector's call signature and returns 400
+numbers per clip; it checks what it is given.  It is not I3D and no FVD of it means anything.
 """
 import numpy as np
 import pytest
 import torch
 
+from clip_patterns import save_standin_i3d
 from genvid.errors import GenvidError
 from genvid.metrics import fvd as fvd_mod
 from genvid.metrics.fvd import (ENV_VAR, I3D_URL, frechet_distance, fvd, gaussian_fit, i3d_features, load_i3d,
@@ -62,29 +63,10 @@ def test_fit_uses_one_over_n_and_needs_two_rows():
         gaussian_fit(np.zeros((1, 3)))
 
 
-class StandIn(torch.nn.Module):
-    """The real detector's signature; 400 outputs from per-channel means over time, refusing other calls."""
-
-    def __init__(self):
-        super().__init__()
-        self.proj = torch.nn.Linear(6, 400)
-
-    def forward(self, x: torch.Tensor, rescale: bool = False, resize: bool = False,
-                return_features: bool = False) -> torch.Tensor:
-        assert x.dtype == torch.uint8 and x.shape[1] == 3, "expects uint8 (N, 3, T, H, W)"
-        assert rescale and resize and return_features, "expects StyleGAN-V's flags"
-        y = x.float() / 127.5 - 1
-        stats = torch.cat([y.mean(dim=(2, 3, 4)), (y[:, :, 1:] - y[:, :, :-1]).abs().mean(dim=(2, 3, 4))], 1)
-        return self.proj(stats)
-
-
 @pytest.fixture
 def standin_file(tmp_path, monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
-    torch.manual_seed(0)
-    path = tmp_path / "standin_torchscript.pt"
-    torch.jit.script(StandIn()).save(str(path))
-    return path
+    return save_standin_i3d(tmp_path / "standin_torchscript.pt")
 
 
 def clips(seed, n=6, t=9, size=16):

@@ -11,7 +11,9 @@ is split in half (train / held out), clips are reduced to at most `frames` frame
 `size` pixels on the short side (area averaging) so that training is cheap on a CPU, the classifier
 (three strided 3x3x3 convolutions of 16, 32, 64 channels with LeakyReLU, a global mean and a linear
 output) is trained `epochs` passes with Adam (lr 1e-3, batches of 32, binary cross-entropy), and
-everything random (choice, split, initialisation, batch order) follows `seed`.  Clips are
+everything random (choice, split, initialisation, batch order) follows `seed`.  The test needs samples:
+with a few dozen clips a side the classifier only finds gross differences (a still set against one moving
+two pixels a frame), with a few hundred subtler ones.  Clips are
 (N, T, 3, H, W) in [0, 1], tensors or iterables of batches.
 """
 from __future__ import annotations
@@ -103,14 +105,16 @@ def two_sample_test(generated, real, *, seed: int = 0, size: int = SIZE, frames:
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     loss_fn = nn.BCEWithLogitsLoss()
     model.train()
-    for _ in range(epochs):
-        order = torch.randperm(len(x_train), generator=gen).to(device)
-        for i in range(0, len(order), BATCH):
-            idx = order[i:i + BATCH]
-            loss = loss_fn(model(x_train[idx]), y_train[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+    per_epoch = math.ceil(len(x_train) / BATCH)
+    for step in range(epochs * per_epoch):
+        if step % per_epoch == 0:
+            order = torch.randperm(len(x_train), generator=gen).to(device)
+        i = (step % per_epoch) * BATCH
+        idx = order[i:i + BATCH]
+        loss = loss_fn(model(x_train[idx]), y_train[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
     model.eval()
 
     n_test = len(x_test)
