@@ -1,8 +1,8 @@
 """Diversity: zero for identical clips, larger for random ones, mode collapse and still outputs detected."""
 import pytest
 import torch
-
 from clip_patterns import moving_clips
+
 from genvid.errors import GenvidError
 from genvid.metrics.diversity import diversity
 

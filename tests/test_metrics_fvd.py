@@ -6,12 +6,20 @@ numbers per clip; it checks what it is given.  It is not I3D and no FVD of it me
 import numpy as np
 import pytest
 import torch
-
 from clip_patterns import save_standin_i3d
+
 from genvid.errors import GenvidError
 from genvid.metrics import fvd as fvd_mod
-from genvid.metrics.fvd import (ENV_VAR, I3D_URL, frechet_distance, fvd, gaussian_fit, i3d_features, load_i3d,
-                                trace_sqrt_product)
+from genvid.metrics.fvd import (
+    ENV_VAR,
+    I3D_URL,
+    frechet_distance,
+    fvd,
+    gaussian_fit,
+    i3d_features,
+    load_i3d,
+    trace_sqrt_product,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:FutureWarning")  # torch 2.x on TorchScript
 BOTH = [True, False]  # scipy.linalg.sqrtm, and the eigenvalue route used without scipy

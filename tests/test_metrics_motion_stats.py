@@ -1,8 +1,8 @@
 """Motion statistics on clips whose motion is known: still clips, textures translated k pixels per frame."""
 import numpy as np
 import pytest
-
 from clip_patterns import moving_clips
+
 from genvid.errors import GenvidError
 from genvid.metrics.motion_stats import clip_motion, motion_stats, summarise, wasserstein1
 

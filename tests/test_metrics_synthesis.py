@@ -3,8 +3,8 @@ import json
 
 import pytest
 import torch
-
 from clip_patterns import moving_clips, save_standin_i3d
+
 from genvid.errors import GenvidError
 from genvid.metrics.fvd import ENV_VAR
 from genvid.metrics.synthesis import evaluate_synthesis
@@ -47,10 +47,14 @@ def test_with_a_detector_file_fvd_is_reported_and_generators_are_read_once(tmp_p
     assert same["diversity"]["generated"] == same["diversity"]["real"]
 
 
-def test_errors_are_raised_before_work_where_possible(tmp_path):
+def test_errors_are_raised_before_work_where_possible(tmp_path, monkeypatch):
     gen, real = sets(gen_speed=1, frames=6, n=8)
     with pytest.raises(GenvidError, match="not found"):
         evaluate_synthesis(gen, real, i3d=tmp_path / "missing.pt")
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "missing.pt"))
+    with pytest.raises(GenvidError, match="not found.*GENVID_I3D"):
+        evaluate_synthesis(gen, real)
+    monkeypatch.delenv(ENV_VAR)
     with pytest.raises(GenvidError, match="at least 9"):
         evaluate_synthesis(gen, real, i3d=save_standin_i3d(tmp_path / "standin.pt"))
     with pytest.raises(GenvidError, match="one size"):

@@ -2,8 +2,8 @@
 import math
 
 import pytest
-
 from clip_patterns import moving_clips
+
 from genvid.errors import GenvidError
 from genvid.metrics.two_sample import binomial_p_value, two_sample_test, wilson_interval
 
@@ -18,7 +18,7 @@ def test_two_draws_of_one_distribution_score_chance():
     assert r["ci_low"] < 0.5 < r["ci_high"] and r["p_value"] > 0.001
 
 
-@pytest.mark.parametrize("other", [dict(speed=2), dict(speed=0, colour=(1.0, 0.8, 0.8))], ids=["moving", "tinted"])
+@pytest.mark.parametrize("other", [{"speed": 2}, {"speed": 0, "colour": (1.0, 0.8, 0.8)}], ids=["moving", "tinted"])
 def test_clearly_different_sets_are_told_apart(other):
     still = moving_clips(64, frames=8, size=32, speed=0, seed=20)
     r = two_sample_test(still, moving_clips(64, frames=8, size=32, seed=21, **other), seed=0)

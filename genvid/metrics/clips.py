@@ -5,7 +5,7 @@ A set of clips is a float tensor (N, T, 3, H, W) with values in [0, 1], or an it
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F

@@ -40,7 +40,7 @@ KEYS = ("frame_diff", "flow")
 
 
 def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    k = 2 * int(round(2.5 * sigma)) + 1
+    k = 2 * round(2.5 * sigma) + 1
     return gaussian_blur2d(x, (k, k), (sigma, sigma), border_type="replicate")
 
 
@@ -88,7 +88,7 @@ def clip_motion(x: torch.Tensor) -> dict[str, np.ndarray]:
     a = rearrange(grey[:, :-1], "n t c h w -> (n t) c h w")
     b = rearrange(grey[:, 1:], "n t c h w -> (n t) c h w")
     mag = lucas_kanade(a, b).norm(dim=1)
-    m = max(1, int(round(min(h, w) * FLOW_BORDER)))
+    m = max(1, round(min(h, w) * FLOW_BORDER))
     mag = mag[:, m:h - m, m:w - m] if min(h, w) > 2 * m + 2 else mag
     flow = rearrange(mag.mean(dim=(1, 2)), "(n t) -> n t", n=n).mean(dim=1)
     return {"frame_diff": diff.double().numpy(), "flow": flow.double().numpy()}

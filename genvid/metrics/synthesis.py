@@ -9,11 +9,13 @@ The result (plain JSON-ready values):
   two_sample   the classifier two-sample test (two_sample.py): held-out accuracy, 0.5 is best
   motion       per-set summaries of frame differences and flow, and their W1 distances (motion_stats.py)
   diversity    {"generated", "real"}: diversity.py's numbers for each set, real clips as the yardstick
-  fvd          only with an I3D file (the `i3d` argument or $GENVID_I3D): fvd.py's FVD and file hash
+  fvd          only with an I3D file (the `i3d` argument or $GENVID_I3D): fvd.py's FVD and file hash; a
+               named file that is missing is an error, no file at all is a note
   notes        one-line notes, e.g. why FVD is absent
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +24,7 @@ import torch
 from ..errors import GenvidError
 from . import diversity as div
 from .clips import iter_batches, shrink
-from .fvd import MIN_FRAMES, find_i3d, file_sha256, fvd_from_features, i3d_available, i3d_features, load_i3d
+from .fvd import ENV_VAR, MIN_FRAMES, file_sha256, find_i3d, fvd_from_features, i3d_available, i3d_features, load_i3d
 from .motion_stats import KEYS, check_same_size, clip_motion, compare_motion
 from .two_sample import two_sample_test
 
@@ -49,11 +51,11 @@ def evaluate_synthesis(generated, real, *, i3d: str | Path | None = None, seed: 
                        batch_size: int = 16) -> dict:
     """Two-sample accuracy, motion statistics, diversity and (with an I3D file) FVD of `generated`
     against `real`; see the module docstring for the keys."""
-    notes = []
-    reason = i3d_available(i3d) if i3d is None else None  # an explicit path must exist: find_i3d raises
-    path = None if reason else find_i3d(i3d)
-    if reason:
-        notes.append(f"FVD not computed: {reason}")
+    notes, path = [], None
+    if i3d or os.environ.get(ENV_VAR):  # asked for: a missing file is an error, not a note
+        path = find_i3d(i3d)
+    else:
+        notes.append(f"FVD not computed: {i3d_available()}")
     detector = load_i3d(path, device) if path else None
     g = _read(generated, "generated clips", detector, batch_size, device)
     r = _read(real, "real clips", detector, batch_size, device)

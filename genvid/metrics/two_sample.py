@@ -40,7 +40,7 @@ class ClipClassifier(nn.Module):
     def __init__(self, channels: int = 16):
         super().__init__()
         c = channels
-        act = lambda: nn.LeakyReLU(0.2, inplace=True)  # noqa: E731
+        act = lambda: nn.LeakyReLU(0.2, inplace=True)
         self.body = nn.Sequential(
             nn.Conv3d(3, c, 3, stride=(1, 2, 2), padding=1), act(),
             nn.Conv3d(c, 2 * c, 3, stride=2, padding=1), act(),
