@@ -12,6 +12,8 @@ The result (plain JSON-ready values):
   fvd          only with an I3D file (the `i3d` argument or $GENVID_I3D): fvd.py's FVD and file hash; a
                named file that is missing is an error, no file at all is a note
   notes        one-line notes, e.g. why FVD is absent
+
+Without FVD, 300 clips a side of 16 frames at 64x64 took about a minute on one CPU thread.
 """
 from __future__ import annotations
 
