@@ -205,12 +205,14 @@ def tables(a, rows: list[dict], quality: dict, speed: dict, memory: dict, notes:
         w, h = a.speed_size
         lines += [(f"Speed ({w}x{h} input, {a.speed_frames}-frame testsrc2 clip, best of {a.rounds}; "
                    "precision auto: fp32 on CPU, fp16 on GPU):"), "",
-                  "| model | device | model-only fps | end-to-end fps | ratio | GFLOPs / frame |",
-                  "| --- | --- | --- | --- | --- | --- |"]
+                  "| model | device | model-only fps | end-to-end fps | ratio | GFLOPs / frame | GFLOP/s "
+                  "| of matmul peak |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for label, by_dev in speed.items():
             for s in by_dev.values():
                 lines.append(f"| {label} | {s['device']} | {s['model_only_fps']:.2f} | {s['end_to_end_fps']:.2f} | "
-                             f"{s['ratio']:.3f} | {s['gflops_per_frame']:.2f} |")
+                             f"{s['ratio']:.3f} | {s['gflops_per_frame']:.2f} | {s['model_only_gflops_per_s']:.1f} | "
+                             f"{s['flops_ratio']:.2f} of {s['matmul_gflops_per_s']:.1f} |")
         lines.append("")
     if memory:
         w, h = a.memory_size

@@ -6,8 +6,15 @@
 (b) end-to-end fps: the whole `genvid.enhance(clip, out.mp4, quiet=True)` call, probe and model
     load included, on a testsrc2/libx264 clip of those same frames.
 
-Both are warmed up once, then timed in --rounds rounds in alternating order; the best of each is kept
-so that background load affects both alike.  Target: end-to-end / model-only >= 0.9.
+(c) the machine's dense matmul peak: square fp32 matrix products on the CPU (the model's precision
+    there), or products in the run's precision on a GPU, with the same torch threads, measured in the
+    same rounds, so that the model's achieved FLOP/s (its counted FLOPs per frame times model-only fps)
+    is a fraction of what this machine did at that moment.
+
+All three are warmed up once, then timed in --rounds rounds in alternating order; the best of each is
+kept so that background load affects them alike.  Targets: end-to-end / model-only >= 0.95 on a CPU and
+>= 0.9 on a GPU; model-only FLOP/s >= 0.6 of the matmul peak.  Also reported: the process's peak RSS and,
+on a GPU, the peak GPU memory allocated.
 
     .venv/bin/python benchmarks/speed.py [--model sr-x4] [--device auto] [--size 320x180] [--frames 120] [--json]
 """
@@ -23,7 +30,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import add_common_options, check_model, make_clip, run_benchmark  # noqa: E402
 
 PROG = "speed.py"
-TARGET = 0.9
+TARGETS = {"cpu": 0.95, "cuda": 0.9}  # end-to-end / model-only fps
+FLOPS_TARGET = 0.6  # model-only FLOP/s / dense matmul FLOP/s
+
+
+def matmul_gflops(dev, dtype) -> float:
+    """GFLOP/s of one dense square matmul on `dev` (fp32 on a CPU, else `dtype`), after one warm-up."""
+    import torch
+
+    n = 2048 if dev.type == "cpu" else 8192
+    dt = dtype if (dtype is not None and dev.type != "cpu") else torch.float32
+    a, b = torch.rand(n, n, device=dev, dtype=dt), torch.rand(n, n, device=dev, dtype=dt)
+    reps = 2 if dev.type == "cpu" else 20
+    for timed in (False, True):
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(reps if timed else 1):
+            a @ b
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+    return 2 * n**3 * reps / seconds / 1e9
+
+
+def peak_rss_mib() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def model_only_seconds(net, dev, dtype, frames) -> float:
@@ -73,27 +107,38 @@ def measure(a) -> dict:
         model_only_seconds(net, dev, dtype, frames[:min(a.frames, 5)])
         end_to_end_seconds(warm_clip, tmp / "warm-out.mp4", a.model, a.device, a.precision)
 
-        model_s, e2e_s = [], []
-        for r in range(a.rounds):  # alternate the order so a drifting background load hits both
-            for kind in ("model", "e2e") if r % 2 == 0 else ("e2e", "model"):
+        model_s, e2e_s, peak = [], [], []
+        if dev.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(dev)
+        for r in range(a.rounds):  # alternate the order so a drifting background load hits all three
+            for kind in ("model", "e2e", "matmul") if r % 2 == 0 else ("matmul", "e2e", "model"):
                 if kind == "model":
                     model_s.append(model_only_seconds(net, dev, dtype, frames))
-                else:
+                elif kind == "e2e":
                     e2e_s.append(end_to_end_seconds(clip, tmp / "out.mp4", a.model, a.device, a.precision))
+                else:
+                    peak.append(matmul_gflops(dev, dtype))
+        gpu_mib = torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == "cuda" else None
         del net
         if dev.type == "cuda":
             torch.cuda.empty_cache()
 
     gflops = gflops_per_frame(load_model(a.model, "cpu"), height, width)
     model_fps, e2e_fps = a.frames / min(model_s), a.frames / min(e2e_s)
+    target = TARGETS.get(dev.type, TARGETS["cpu"])
+    flops_ratio = gflops * model_fps / max(peak)
     return {
         "model": a.model, "device": str(dev), "precision": str(dtype).replace("torch.", "") if dtype else "fp32",
         "size": f"{width}x{height}", "frames": a.frames, "rounds": a.rounds, "torch_threads": torch.get_num_threads(),
         "model_only_fps": round(model_fps, 3), "end_to_end_fps": round(e2e_fps, 3),
-        "ratio": round(e2e_fps / model_fps, 4), "target": TARGET, "meets_target": e2e_fps / model_fps >= TARGET,
+        "ratio": round(e2e_fps / model_fps, 4), "target": target, "meets_target": e2e_fps / model_fps >= target,
         "gflops_per_frame": round(gflops, 3),
         "model_only_gflops_per_s": round(gflops * model_fps, 2), "end_to_end_gflops_per_s": round(gflops * e2e_fps, 2),
+        "matmul_gflops_per_s": round(max(peak), 2), "flops_ratio": round(flops_ratio, 4),
+        "flops_target": FLOPS_TARGET, "meets_flops_target": flops_ratio >= FLOPS_TARGET,
+        "peak_rss_mib": round(peak_rss_mib(), 1), "peak_gpu_mib": None if gpu_mib is None else round(gpu_mib, 1),
         "model_only_seconds": [round(s, 3) for s in model_s], "end_to_end_seconds": [round(s, 3) for s in e2e_s],
+        "matmul_gflops_per_s_rounds": [round(g, 2) for g in peak],
     }
 
 
@@ -106,6 +151,12 @@ def report(r: dict) -> str:
         f"ratio e2e/model: {r['ratio']:.3f}   (target >= {r['target']}: {'met' if r['meets_target'] else 'NOT met'})",
         f"GFLOPs / input frame at {r['size']}: {r['gflops_per_frame']:.3f}",
         f"achieved GFLOP/s: model-only {r['model_only_gflops_per_s']:.2f}, end-to-end {r['end_to_end_gflops_per_s']:.2f}",
+        f"dense matmul GFLOP/s on this machine, same run: {r['matmul_gflops_per_s']:.2f} "
+        f"(rounds: {r['matmul_gflops_per_s_rounds']})",
+        f"model-only / matmul FLOP/s: {r['flops_ratio']:.3f}   "
+        f"(target >= {r['flops_target']}: {'met' if r['meets_flops_target'] else 'NOT met'})",
+        f"peak RSS {r['peak_rss_mib']:.1f} MiB" + ("" if r["peak_gpu_mib"] is None else
+                                                  f", peak GPU memory allocated {r['peak_gpu_mib']:.1f} MiB"),
     ])
 
 

@@ -40,6 +40,8 @@ def test_speed_json(tiny_model_dir, capsys):
     r = json.loads(capsys.readouterr().out)
     assert r["frames"] == 4 and r["model_only_fps"] > 0 and r["end_to_end_fps"] > 0 and r["gflops_per_frame"] > 0
     assert r["ratio"] == pytest.approx(r["end_to_end_fps"] / r["model_only_fps"], rel=1e-2)
+    assert r["target"] == 0.95 and r["matmul_gflops_per_s"] > 0 and r["peak_rss_mib"] > 0 and r["peak_gpu_mib"] is None
+    assert r["flops_ratio"] == pytest.approx(r["model_only_gflops_per_s"] / r["matmul_gflops_per_s"], rel=1e-2)
 
 
 def test_memory_json(tiny_model_dir, capsys):
