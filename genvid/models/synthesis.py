@@ -2,8 +2,9 @@
 
 Motion (StyleGAN-V style, not MoCoGAN's GRU): each clip draws random motion anchors, one every
 `motion_spacing` frames; a small MLP maps them, and the motion code at time t (in frames, any real
-number >= 0) is the linear interpolation of the two anchors around t, joined with fixed Fourier features
-of t.  Why: a GRU must be unrolled frame after frame, so a clip of T frames costs T steps and frame 40
+number >= 0) is the linear interpolation of the two anchors around t, joined with Fourier features of t
+whose phases come from the clip's first anchor (with fixed phases every clip would share one
+time-dependent pattern: a first sanity run showed the same blob appearing at the same frame in all clips).  Why: a GRU must be unrolled frame after frame, so a clip of T frames costs T steps and frame 40
 needs frames 0..39; continuous codes give any frame at any time on its own, so training renders only a
 sparse handful of frames per clip (the video critic judges 3 frames and their time gaps), which is what
 makes training fit a 2-core CPU, and sampling can ask for any length or frame rate.
@@ -31,10 +32,14 @@ from einops import rearrange, repeat
 from torch import nn
 
 
-def fourier_time(times: torch.Tensor, count: int, longest: float = 64.0) -> torch.Tensor:
-    """(B, T) times in frames -> (B, T, 2 * count) sines and cosines, periods 2 .. `longest` frames."""
+def fourier_time(times: torch.Tensor, count: int, longest: float = 64.0,
+                 phases: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, T) times in frames -> (B, T, 2 * count) sines and cosines, periods 2 .. `longest` frames,
+    shifted by `phases` (B, count) in radians when given."""
     periods = torch.logspace(math.log10(2.0), math.log10(longest), count, device=times.device)
     angles = 2 * math.pi * times[..., None] / periods
+    if phases is not None:
+        angles = angles + phases[:, None]
     return torch.cat([angles.sin(), angles.cos()], dim=-1)
 
 
@@ -111,6 +116,7 @@ class VideoGenerator(nn.Module):
         if image_cond:
             self.encoder = FirstFrameEncoder(max(8, channels // 8), z_dim)
             content_dim += z_dim
+        self.phase = nn.Linear(motion_dim, fourier)  # per-clip phases of the time features
         self.motion_mlp = nn.Sequential(nn.Linear(motion_dim, motion_dim), nn.LeakyReLU(0.2),
                                         nn.Linear(motion_dim, motion_dim))
         self.mapping = nn.Sequential(nn.Linear(content_dim + motion_dim + 2 * fourier, w_dim), nn.LeakyReLU(0.2),
@@ -146,8 +152,9 @@ class VideoGenerator(nn.Module):
         """Residual frames r(t): (B, T, 3, H, W), unbounded."""
         b, t = times.shape
         motion = interpolate_anchors(self.motion_mlp(anchors), times, self.motion_spacing)
+        phases = math.pi * self.phase(anchors[:, 0])
         w = self.mapping(torch.cat([repeat(content, "b d -> b t d", t=t), motion,
-                                    fourier_time(times, self.fourier)], dim=-1))
+                                    fourier_time(times, self.fourier, phases=phases)], dim=-1))
         w = rearrange(w, "b t d -> (b t) d")
         x = self.const.expand(b * t, -1, -1, -1)
         for i, block in enumerate(self.blocks):
