@@ -54,7 +54,8 @@ def read_first_frame(path, resolution: int) -> torch.Tensor:
     try:
         image = read_image(path)
     except Exception as e:  # PIL raises several kinds for missing or broken files
-        raise GenvidError(f"cannot read first frame {path}: {str(e).splitlines()[0]}; give a PNG or JPEG image") from None
+        raise GenvidError(f"cannot read first frame {path}: {str(e).splitlines()[0]}; "
+                          "give a PNG or JPEG image") from None
     x = torch.from_numpy(image.astype(np.float32) / (65535.0 if image.dtype == np.uint16 else 255.0))
     x = rearrange(x, "h w c -> 1 c h w")
     h, w = x.shape[-2:]

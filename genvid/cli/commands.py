@@ -234,8 +234,8 @@ def add_synth(sub) -> None:
     def run(a):
         from ..synthesize import synthesize_to_folder
 
-        paths = synthesize_to_folder(a.model, a.outdir, a.num, a.frames, a.seed, a.class_label, a.first_frame,
-                                     a.grid, a.fps, a.device)
+        synthesize_to_folder(a.model, a.outdir, a.num, a.frames, a.seed, a.class_label, a.first_frame,
+                             a.grid, a.fps, a.device)
         print(f"wrote {a.num} clip{'s' if a.num != 1 else ''} of {a.frames} frames"
               + (" and grid.mp4" if a.grid else "") + f" to {a.outdir}")
     p.set_defaults(run=run)

@@ -4,10 +4,11 @@ Motion (StyleGAN-V style, not MoCoGAN's GRU): each clip draws random motion anch
 `motion_spacing` frames; a small MLP maps them, and the motion code at time t (in frames, any real
 number >= 0) is the linear interpolation of the two anchors around t, joined with Fourier features of t
 whose phases come from the clip's first anchor (with fixed phases every clip would share one
-time-dependent pattern: a first sanity run showed the same blob appearing at the same frame in all clips).  Why: a GRU must be unrolled frame after frame, so a clip of T frames costs T steps and frame 40
-needs frames 0..39; continuous codes give any frame at any time on its own, so training renders only a
-sparse handful of frames per clip (the video critic judges 3 frames and their time gaps), which is what
-makes training fit a 2-core CPU, and sampling can ask for any length or frame rate.
+time-dependent pattern: a first sanity run showed the same blob appearing at the same frame in all
+clips).  Why continuous time: a GRU must be unrolled frame after frame, so a clip of T frames costs T
+steps and frame 40 needs frames 0..39; continuous codes give any frame at any time on its own, so
+training renders only a sparse handful of frames per clip (the video critic judges 3 frames and their
+time gaps), which is what makes training fit a 2-core CPU, and sampling can ask for any length or frame rate.
 
 Each frame is decoded by a 2D network from a learned 4x4 input, doubled in size per block up to
 `resolution`, each block a 3x3 convolution, a per-frame noise input (learned strength, zero at the start)
@@ -131,7 +132,7 @@ class VideoGenerator(nn.Module):
     # ---- codes -----------------------------------------------------------------------------------
     def anchors_needed(self, last_time: float) -> int:
         """Motion anchors that cover times 0 .. last_time (at least 2)."""
-        return max(2, int(math.floor(last_time / self.motion_spacing)) + 2)
+        return max(2, math.floor(last_time / self.motion_spacing) + 2)
 
     def noise_shapes(self) -> list[tuple[int, int, int]]:
         return [(1, 4 * 2**i, 4 * 2**i) for i in range(len(self.blocks))]
