@@ -6,7 +6,7 @@ import yaml
 
 from conftest import make_clip
 from test_train import run_genvid
-from test_train_gan import step_lines
+from test_train_gan import LAUNCH_2, step_lines
 
 
 def synth_recipe(tmp_path, **synthesis):
@@ -48,6 +48,15 @@ def test_short_run_exports_card_and_resumes(tmp_path):
 
     taken = run_genvid("train", recipe, "--output-dir", out, "--max-steps", "5")
     assert taken.returncode == 2 and "--resume" in taken.stderr
+
+
+def test_two_processes(tmp_path):
+    """Data-parallel on CPU (gloo): both critics in one DDP module, the generator in another."""
+    out = tmp_path / "run"
+    r = run_genvid("train", synth_recipe(tmp_path), "--output-dir", out, "--max-steps", "2", launcher=LAUNCH_2)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert json.loads((out / "result.json").read_text()) == {"step": 2, "processes": 2}
+    assert json.loads((out / "last.json").read_text())["steps"] == 2
 
 
 def test_image_conditioned_clip_run(tmp_path):
