@@ -62,7 +62,9 @@ def entries(a) -> tuple[list[dict], list[str]]:
     wanted = set(a.models.split(",")) if a.models else None
     rows, notes = [], []
     for card in list_models():
-        if wanted is None or card["name"] in wanted:
+        if card.get("task") == "synthesis" and (wanted is None or card["name"] in wanted):
+            notes.append(f"{card['name']}: a synthesis model (makes clips with `genvid synth`), not measured here")
+        elif wanted is None or card["name"] in wanted:
             rows.append({"label": card["name"], "model": card["name"], "task": card.get("task", "?"),
                          "scale": int(card.get("scale", 1))})
     anchor = Path(a.anchor)

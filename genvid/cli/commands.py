@@ -147,6 +147,8 @@ def add_models(sub) -> None:
             return convert(a)
         rows = [{"name": c.get("name"), "task": c.get("task"), "scale": c.get("scale"),
                  "parameters": c.get("parameters"), "gflops_640x360": c.get("gflops_640x360"),
+                 **({"resolution": c.get("resolution"), "frames": c.get("frames"),
+                     "gflops_per_frame": c.get("gflops_per_frame")} if c.get("task") == "synthesis" else {}),
                  "scores": (c.get("validation") or {}).get("model"), "path": c.get("path")} for c in list_models()]
         if a.json:
             print(json.dumps(rows, indent=2))
@@ -155,6 +157,10 @@ def add_models(sub) -> None:
         for r in rows:
             s = r["scores"] or {}
             score = ", ".join(f"{k} {v:.3f}" for k, v in s.items() if k in ("psnr_y", "ssim_y")) or "-"
+            if r["task"] == "synthesis":  # makes clips at its own size: no scale, no 640x360 cost
+                print(f"{r['name']:<12} {r['task']:<18} {'-':>5} {r['parameters']:>9} {'-':>7}  "
+                      f"{r['resolution']}x{r['resolution']}, {r['gflops_per_frame']} GFLOPs per frame (genvid synth)")
+                continue
             print(f"{r['name']:<12} {r['task']:<18} {r['scale']:>5} {r['parameters']:>9} {r['gflops_640x360']:>7}  {score}")
     p.set_defaults(run=run)
 
@@ -211,4 +217,28 @@ def add_compare(sub) -> None:
     p.set_defaults(run=run)
 
 
-REGISTER = [add_enhance, add_train, add_eval, add_compare, add_models, add_batch]
+def add_synth(sub) -> None:
+    p = sub.add_parser("synth", help="generate clips with a synthesis model (OUTDIR/clip_000.mp4, ...)")
+    p.add_argument("outdir", help="folder for clip_000.mp4, clip_001.mp4, ... (and grid.mp4)")
+    p.add_argument("--model", required=True, help="synthesis model name (see `genvid models`) or .safetensors path")
+    p.add_argument("--num", type=int, default=4, help="clips to write (default 4)")
+    p.add_argument("--frames", type=int, default=16, help="frames per clip (default 16; any length works)")
+    p.add_argument("--seed", type=int, default=0, help="the same seed gives the same clips (default 0)")
+    p.add_argument("--class", dest="class_label", metavar="C",
+                   help="class index or name for a class-conditional model (default: clip i gets class i mod classes)")
+    p.add_argument("--first-frame", metavar="IMG", help="image to animate, for an image-conditioned model")
+    p.add_argument("--grid", action="store_true", help="also write grid.mp4 with all clips tiled")
+    p.add_argument("--fps", type=float, default=8, help="frame rate of the written clips (default 8)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu; clips do not depend on it)")
+
+    def run(a):
+        from ..synthesize import synthesize_to_folder
+
+        synthesize_to_folder(a.model, a.outdir, a.num, a.frames, a.seed, a.class_label, a.first_frame,
+                             a.grid, a.fps, a.device)
+        print(f"wrote {a.num} clip{'s' if a.num != 1 else ''} of {a.frames} frames"
+              + (" and grid.mp4" if a.grid else "") + f" to {a.outdir}")
+    p.set_defaults(run=run)
+
+
+REGISTER = [add_enhance, add_train, add_eval, add_compare, add_models, add_batch, add_synth]

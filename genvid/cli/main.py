@@ -1,4 +1,4 @@
-"""The `genvid` command: enhance, train, eval, compare, models, batch.  User errors print one line and exit 2."""
+"""The `genvid` command: enhance, train, eval, compare, models, batch, synth.  User errors print one line and exit 2."""
 from __future__ import annotations
 
 import argparse

@@ -39,7 +39,12 @@ def model_chain(model) -> list[str]:
 
 def load_chain(names: list[str], device: torch.device, sigma: float | None, strength: float) -> list[WindowModel]:
     """The models of a chain as streaming views; `sigma` and `strength` go to those with a noise-level input."""
-    nets = [WindowModel(load_model(name, device), sigma=sigma, strength=strength) for name in names]
+    models = [load_model(name, device) for name in names]
+    for name, model in zip(names, models):
+        if model.card.get("task") == "synthesis":
+            raise GenvidError(f"model '{name}' makes videos from noise (task synthesis) and cannot enhance one; "
+                              f"use `genvid synth --model {name} OUTDIR`")
+    nets = [WindowModel(model, sigma=sigma, strength=strength) for model in models]
     if (sigma is not None or strength != 1.0) and not any(n.noise_map for n in nets):
         raise GenvidError(f"--sigma and --strength set the noise level of a denoiser; {', '.join(names)} "
                           "has no noise-level input (use e.g. --model denoise)")

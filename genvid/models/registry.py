@@ -15,12 +15,14 @@ from .restore_window import SlidingWindowRestore
 from .rrdbnet import RRDBNet
 from .sr_window import SlidingWindowSR
 from .srvgg import SRVGGNetCompact
+from .synthesis import VideoGenerator
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {
     "SlidingWindowSR": SlidingWindowSR,
     "SlidingWindowRestore": SlidingWindowRestore,
     "SRVGGNetCompact": SRVGGNetCompact,
     "RRDBNet": RRDBNet,
+    "VideoGenerator": VideoGenerator,  # synthesis: not an enhancer (card task "synthesis")
 }
 
 DEFAULT_MODEL = "sr-x4"
@@ -111,13 +113,19 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def gflops_per_frame(model: nn.Module, height: int = 360, width: int = 640) -> float:
-    """Multiply-adds x 2 of one output frame in steady state (neighbour features cached), in GFLOPs."""
+    """Multiply-adds x 2 of one output frame in steady state (neighbour features cached), in GFLOPs.
+
+    A synthesis generator (with `flops_inputs`) is counted for one frame at its own resolution."""
     import copy
 
     from torch.utils.flop_counter import FlopCounterMode
 
     # counted on the meta device: shapes only, no arithmetic, so large models count in a moment
-    model = copy.deepcopy(model).to("meta")
+    model = copy.deepcopy(model).to("meta").requires_grad_(False)
+    if hasattr(model, "flops_inputs"):
+        with torch.no_grad(), FlopCounterMode(display=False) as fc:
+            model(**model.flops_inputs("meta"))
+        return fc.get_total_flops() / 1e9
     x = torch.zeros(1, 3, height, width, device="meta")
     r = getattr(model, "window_radius", 0)
     with torch.no_grad(), FlopCounterMode(display=False) as fc:

@@ -16,7 +16,8 @@ SHARED_DATA = "../shared/data"
 @dataclass
 class ModelConfig:
     name: str = "sr-x4"
-    task: str = "super-resolution"  # super-resolution | denoise | restore: picks the validation protocol
+    task: str = "super-resolution"  # super-resolution | denoise | restore: the validation protocol; synthesis:
+    # the video GAN loop (train/synth_loop.py)
     arch: str = "SlidingWindowSR"
     args: dict = field(default_factory=dict)
     init_from: str | None = None  # a model name or .safetensors to fine-tune from
@@ -74,6 +75,21 @@ class DiscriminatorConfig:
 
 
 @dataclass
+class SynthesisConfig:
+    """Video synthesis recipes (model.task: synthesis): data, critics and augmentation; see train/synth_loop.py."""
+    dataset: str = "shapes"  # shapes (procedural, data/shapes.py) | clips (data.train folders, 16-frame windows)
+    frames: int = 16  # frames per training clip
+    resolution: int = 64
+    critic_frames: int = 3  # sparse frames per clip that the generator renders and the video critic judges
+    image_critic: dict = field(default_factory=dict)  # ImageDiscriminator arguments
+    video_critic: dict = field(default_factory=dict)  # VideoDiscriminator arguments
+    image_weight: float = 1.0  # weights of the generator's adversarial terms
+    video_weight: float = 1.0
+    augment: str = "color,translation,cutout"  # DiffAugment policies, the same parameters for every frame
+    sample_every: int = 250  # a grid of EMA samples to TensorBoard
+
+
+@dataclass
 class OptimConfig:
     lr: float = 4e-4
     betas: tuple[float, float] = (0.9, 0.99)
@@ -105,6 +121,7 @@ class Recipe:
     loss: LossConfig = field(default_factory=LossConfig)
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
+    synthesis: SynthesisConfig = field(default_factory=SynthesisConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
 

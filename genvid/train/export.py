@@ -21,7 +21,10 @@ def export_model(module: nn.Module, path: str | Path, card: dict) -> dict:
     os.replace(tmp, path)
     card = dict(card)
     card["parameters"] = count_parameters(module)
-    card["gflops_640x360"] = round(gflops_per_frame(module), 2)
+    if getattr(module, "task", None) == "synthesis":  # one generated frame at the model's own resolution
+        card["gflops_per_frame"] = round(gflops_per_frame(module), 4)
+    else:
+        card["gflops_640x360"] = round(gflops_per_frame(module), 2)
     card["sha256"] = sha256_of(path)
     path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     return card

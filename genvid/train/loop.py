@@ -16,6 +16,8 @@ OUTPUT/checkpoints/last; `--resume` continues the same run with the same data or
 exported to OUTPUT/best.safetensors (by the validation score `train.select`, or the last when
 `train.select: last`) and OUTPUT/last.safetensors, each with a card.
 
+Recipes with `model.task: synthesis` (video GANs from noise) go to `synth_loop.train_synthesis`.
+
 Scale-1 models (denoise, restore) train the same way; validation follows the recipe's `model.task`
 (super-resolution: `sr_protocol`; denoise, restore: `restore_protocol`), with `data.val_options` as the
 protocol's arguments.  A model with a noise-level input (`noise_map`) gets, per frame, the blind estimate
@@ -80,6 +82,10 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
     recipe, _ = load_recipe(recipe_path, overrides)
     if max_steps is not None:
         recipe.optim.max_steps = max_steps
+    if recipe.model.task == "synthesis":
+        from .synth_loop import train_synthesis
+
+        return train_synthesis(recipe, recipe_path, output_dir, resume)
     d, lw, dc = recipe.data, recipe.loss, recipe.discriminator
     if lw.gan not in GAN_KINDS:
         raise GenvidError(f"unknown loss.gan '{lw.gan}' in {recipe_path}; known: {', '.join(GAN_KINDS)}")
