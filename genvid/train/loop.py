@@ -33,8 +33,6 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from accelerate import Accelerator
-from accelerate.utils import set_seed
 from torch.optim.lr_scheduler import LambdaLR
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
@@ -60,7 +58,7 @@ from ..models.noise_level import estimate_noise_level
 from ..models.registry import build_model, load_model
 from .config import load_recipe
 from .export import export_model
-from .state import TrainState, recover_checkpoint, save_checkpoint, warmup_cosine
+from .state import TrainState, save_checkpoint, start_run, warmup_cosine
 
 
 def build_perceptual(loss, device):
@@ -91,20 +89,8 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
         raise GenvidError(f"unknown loss.gan '{lw.gan}' in {recipe_path}; known: {', '.join(GAN_KINDS)}")
     if "spatiotemporal" in dc.kinds and d.clip_frames < dc.window:
         raise GenvidError(f"data.clip_frames {d.clip_frames} is shorter than discriminator.window {dc.window}")
-    out = Path(output_dir or f"runs/{recipe.model.name}")
-    ckpt = out / "checkpoints" / "last"
-    recover_checkpoint(ckpt)
-    if not resume and ckpt.exists():
-        raise GenvidError(f"{out} already holds a run; pass --resume to continue it or choose another --output-dir")
-
-    # cpu=True without CUDA, so that processes started by torchrun / `accelerate launch --multi_gpu` on a
-    # CPU-only machine join one gloo group instead of each training alone
-    accelerator = Accelerator(mixed_precision=recipe.train.mixed_precision, log_with="tensorboard",
-                              project_dir=str(out), cpu=not torch.cuda.is_available(),
-                              gradient_accumulation_steps=recipe.train.grad_accum)
-    if recipe.train.threads:
-        torch.set_num_threads(recipe.train.threads)
-    set_seed(recipe.train.seed)
+    out, ckpt, accelerator = start_run(recipe, output_dir, resume,
+                                       gradient_accumulation_steps=recipe.train.grad_accum)
 
     # generator, its optimizer, schedule and EMA
     model = build_model(recipe.model.arch, recipe.model.args)

@@ -49,3 +49,29 @@ def save_checkpoint(accelerator, ckpt: Path) -> None:
         tmp.rename(ckpt)
         shutil.rmtree(old, ignore_errors=True)
     accelerator.wait_for_everyone()
+
+
+def start_run(recipe, output_dir, resume: bool, **accelerator_options):
+    """The run folder, its checkpoint folder and the Accelerator of a training run, for both loops.
+
+    Refuses to start over an existing run without `resume`; the Accelerator logs to TensorBoard in the
+    run folder and runs on the CPU where torch sees no CUDA, so that processes started by torchrun /
+    `accelerate launch --multi_gpu` on a CPU-only machine join one gloo group instead of each training
+    alone.  Sets the recipe's torch threads and seed."""
+    import torch
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+
+    from ..errors import GenvidError
+
+    out = Path(output_dir or f"runs/{recipe.model.name}")
+    ckpt = out / "checkpoints" / "last"
+    recover_checkpoint(ckpt)
+    if not resume and ckpt.exists():
+        raise GenvidError(f"{out} already holds a run; pass --resume to continue it or choose another --output-dir")
+    accelerator = Accelerator(mixed_precision=recipe.train.mixed_precision, log_with="tensorboard",
+                              project_dir=str(out), cpu=not torch.cuda.is_available(), **accelerator_options)
+    if recipe.train.threads:
+        torch.set_num_threads(recipe.train.threads)
+    set_seed(recipe.train.seed)
+    return out, ckpt, accelerator

@@ -25,8 +25,6 @@ import time
 from pathlib import Path
 
 import torch
-from accelerate import Accelerator
-from accelerate.utils import set_seed
 from einops import rearrange
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
@@ -39,7 +37,7 @@ from ..losses.adversarial import discriminator_loss, generator_loss, r1_penalty
 from ..models.registry import build_model, load_model
 from ..models.synth_discriminators import SynthCritics
 from .export import export_model
-from .state import TrainState, recover_checkpoint, save_checkpoint
+from .state import TrainState, save_checkpoint, start_run
 
 SYNTH_GAN_KINDS = ("nonsat", "hinge")
 
@@ -59,17 +57,7 @@ def train_synthesis(recipe, recipe_path: str, output_dir: str | None = None, res
                           f"got {sc.critic_frames}")
     if recipe.train.grad_accum != 1:
         raise GenvidError(f"train.grad_accum must be 1 for synthesis recipes ({recipe_path}); raise data.batch_size")
-    out = Path(output_dir or f"runs/{recipe.model.name}")
-    ckpt = out / "checkpoints" / "last"
-    recover_checkpoint(ckpt)
-    if not resume and ckpt.exists():
-        raise GenvidError(f"{out} already holds a run; pass --resume to continue it or choose another --output-dir")
-
-    accelerator = Accelerator(mixed_precision=recipe.train.mixed_precision, log_with="tensorboard",
-                              project_dir=str(out), cpu=not torch.cuda.is_available())
-    if recipe.train.threads:
-        torch.set_num_threads(recipe.train.threads)
-    set_seed(recipe.train.seed)
+    out, ckpt, accelerator = start_run(recipe, output_dir, resume)
 
     # generator, its EMA, the critics and their optimizers
     args = {"resolution": sc.resolution, **recipe.model.args}
