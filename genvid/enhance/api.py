@@ -18,7 +18,6 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -180,7 +179,8 @@ def _set_rate(info: VideoInfo, fps: str) -> None:
 
 
 def _settings(src: Path, info: VideoInfo, names: list[str], sigma: float | None, strength: float, dtype, tile: int,
-              tile_overlap: int | None, codec: str, crf: int, pix_fmt: str | None, scene_threshold: float | None, output_kind: str) -> dict:
+              tile_overlap: int | None, codec: str, crf: int, pix_fmt: str | None, scene_threshold: float | None,
+              output_kind: str) -> dict:
     """Everything that decides the output's frames and format: a resumed run must match it exactly."""
     stat = src.stat()
     shas = [sha256_of(resolve(name)[0]) for name in names]
