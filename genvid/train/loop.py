@@ -58,7 +58,7 @@ from ..models.noise_level import estimate_noise_level
 from ..models.registry import build_model, load_model
 from .config import load_recipe
 from .export import export_model
-from .state import TrainState, save_checkpoint, start_run, warmup_cosine
+from .state import TrainState, log_step, save_checkpoint, start_run, warmup_cosine
 
 
 def build_perceptual(loss, device):
@@ -272,13 +272,8 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
 
         last = state.step >= recipe.optim.max_steps
         if state.step % recipe.train.log_every == 0 or last:
-            rate = seen / (time.time() - t0)
-            values = {k: v.item() for k, v in terms.items()}
-            accelerator.log({**{f"train/{k}": v for k, v in values.items()}, "train/loss": g_loss.item(),
-                             "train/lr": sched.get_last_lr()[0]}, step=state.step)
-            accelerator.print(f"step {state.step}/{recipe.optim.max_steps} loss {g_loss.item():.5f} "
-                              + " ".join(f"{k} {v:.5f}" for k, v in values.items())
-                              + f" lr {sched.get_last_lr()[0]:.2e} {rate:.2f} steps/s")
+            log_step(accelerator, state.step, recipe.optim.max_steps, g_loss, terms, sched.get_last_lr()[0],
+                     seen / (time.time() - t0))
         if (state.step % recipe.train.val_every == 0 or last) and accelerator.is_main_process:
             log_samples(lr_clip, sr.detach(), hr_clip)
             validate()

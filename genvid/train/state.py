@@ -75,3 +75,12 @@ def start_run(recipe, output_dir, resume: bool, **accelerator_options):
         torch.set_num_threads(recipe.train.threads)
     set_seed(recipe.train.seed)
     return out, ckpt, accelerator
+
+
+def log_step(accelerator, step: int, max_steps: int, loss, terms: dict, lr: float, rate: float) -> None:
+    """Every loss term, the total and the learning rate to the trackers, and one progress line."""
+    values = {k: v.item() for k, v in terms.items()}
+    accelerator.log({**{f"train/{k}": v for k, v in values.items()}, "train/loss": loss.item(), "train/lr": lr},
+                    step=step)
+    accelerator.print(f"step {step}/{max_steps} loss {loss.item():.5f} "
+                      + " ".join(f"{k} {v:.5f}" for k, v in values.items()) + f" lr {lr:.2e} {rate:.2f} steps/s")

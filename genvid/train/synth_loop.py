@@ -37,7 +37,7 @@ from ..losses.adversarial import discriminator_loss, generator_loss, r1_penalty
 from ..models.registry import build_model, load_model
 from ..models.synth_discriminators import SynthCritics
 from .export import export_model
-from .state import TrainState, save_checkpoint, start_run
+from .state import TrainState, log_step, save_checkpoint, start_run
 
 SYNTH_GAN_KINDS = ("nonsat", "hinge")
 
@@ -191,13 +191,8 @@ def train_synthesis(recipe, recipe_path: str, output_dir: str | None = None, res
         seen += 1
         last = state.step >= recipe.optim.max_steps
         if state.step % recipe.train.log_every == 0 or last:
-            rate = seen / (time.time() - t0)
-            values = {k: v.item() for k, v in terms.items()}
-            accelerator.log({**{f"train/{k}": v for k, v in values.items()}, "train/loss": g_loss.item(),
-                             "train/lr": recipe.optim.lr}, step=state.step)
-            accelerator.print(f"step {state.step}/{recipe.optim.max_steps} loss {g_loss.item():.5f} "
-                              + " ".join(f"{k} {v:.5f}" for k, v in values.items())
-                              + f" lr {recipe.optim.lr:.2e} {rate:.3f} steps/s")
+            log_step(accelerator, state.step, recipe.optim.max_steps, g_loss, terms, recipe.optim.lr,
+                     seen / (time.time() - t0))
         if (state.step % sc.sample_every == 0 or last) and accelerator.is_main_process:
             log_samples(clips[:, 0])
         if state.step % recipe.train.save_every == 0 or last:
