@@ -139,6 +139,8 @@ def test_synthesis_benchmark_scores_and_writes_the_card(tiny_model_dir, capsys):
     assert r["counts"] == {"generated": 48.0, "real": 48.0}
     assert r["two_sample"]["accuracy"] > 0.75 and not r["meets_target"]
     assert set(r["yardsticks"]) == {"real_vs_real", "still_vs_real"}
+    full = r["two_sample_full_size"]
+    assert full["size"] == 16 and full["generated_vs_real"]["accuracy"] > 0.75
     assert r["motion"]["w1"]["frame_diff"] > 0 and "FVD not computed" in r["notes"][0]
     card = json.loads((tiny_model_dir / "tiny-synth.json").read_text())
     assert card["validation"]["two_sample"] == r["two_sample"]

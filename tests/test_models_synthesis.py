@@ -12,8 +12,9 @@ def tiny(**kw):
     return VideoGenerator(**TINY, **kw).eval()
 
 
-def test_forward_shape_and_range():
-    g = tiny()
+@pytest.mark.parametrize("motion_input", [False, True])
+def test_forward_shape_and_range(motion_input):
+    g = tiny(motion_input=motion_input)
     z, anchors, times, noise = g.draw(2, torch.tensor([0.0, 1.5, 7.0]))
     out = g(z, anchors, times, noise=noise)
     assert out.shape == (2, 3, 3, 16, 16) and out.min() >= -1 and out.max() <= 1
@@ -21,16 +22,41 @@ def test_forward_shape_and_range():
     assert clips.shape == (3, 5, 3, 16, 16) and clips.min() >= 0 and clips.max() <= 1
 
 
-def test_motion_is_continuous_and_frames_render_alone():
+@pytest.mark.parametrize("motion_input", [False, True])
+def test_motion_is_continuous_and_frames_render_alone(motion_input):
     anchors = torch.tensor([[[0.0], [4.0], [8.0]]])
     assert interpolate_anchors(anchors, torch.tensor([[0.0, 2.0, 5.0, 99.0]]), 2.0).flatten().tolist() == \
         [0.0, 4.0, 8.0, 8.0]
-    g = tiny()
+    g = tiny(motion_input=motion_input)
     z, anchors, times, noise = g.draw(1, torch.arange(6.0))
     full = g(z, anchors, times, noise=noise)
     sparse = g(z, anchors, times[:, [1, 4]], noise=[n[:, [1, 4]] for n in noise])
     assert torch.allclose(full[:, [1, 4]], sparse, atol=1e-5), "a frame does not depend on the other frames asked for"
     assert (full[:, 1:] - full[:, :-1]).abs().mean() > 1e-4, "the clip moves"
+
+
+def test_motion_input_keeps_the_styles_of_a_clip_fixed():
+    """With motion_input, time changes only the 4x4 input: every AdaIN sees the same style at every frame."""
+    styles = []
+    for motion_input in (False, True):
+        g = tiny(motion_input=motion_input)
+        seen = []
+        hook = g.blocks[0].norm.register_forward_hook(lambda m, args, out: seen.append(args[1]))
+        g.sample(2, 5, seed=0)
+        hook.remove()
+        styles.append(seen[0].reshape(2, 5, -1))
+    varying, fixed = styles
+    assert (varying[:, 1:] - varying[:, :1]).abs().max() > 1e-4
+    assert torch.equal(fixed[:, 1:], fixed[:, :1].expand_as(fixed[:, 1:]))
+    assert (fixed[0] - fixed[1]).abs().max() > 1e-4, "clips still differ in style"
+
+
+def test_shortest_period_sets_the_fastest_time_feature():
+    from genvid.models.synthesis import fourier_time
+    times = torch.arange(9.0)[None]
+    feats = fourier_time(times, 3, shortest=8.0, longest=32.0)
+    assert torch.allclose(feats[0, 8, 0], torch.tensor(0.0), atol=1e-5), "sin of a period-8 wave at t=8"
+    assert torch.allclose(feats[0, 4, 3], torch.tensor(-1.0), atol=1e-5), "cos of it at half a period"
 
 
 def test_sample_is_deterministic_per_seed():

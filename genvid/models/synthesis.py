@@ -10,6 +10,12 @@ steps and frame 40 needs frames 0..39; continuous codes give any frame at any ti
 training renders only a sparse handful of frames per clip (the video critic judges 3 frames and their
 time gaps), which is what makes training fit a 2-core CPU, and sampling can ask for any length or frame rate.
 
+Where time enters (`motion_input`): by default the motion code and time features join the content in the
+style w of every frame, so colours and textures may change through a clip as freely as positions do.
+With `motion_input` (StyleGAN-V's choice) the style comes from the content alone, fixed for the clip, and
+time enters only as a learned change of the 4x4 input, so a clip keeps its look while its layout moves.
+`shortest_period` is the period, in frames, of the fastest time feature (2 is the frame-rate limit).
+
 Each frame is decoded by a 2D network from a learned 4x4 input, doubled in size per block up to
 `resolution`, each block a 3x3 convolution, a per-frame noise input (learned strength, zero at the start)
 and AdaIN from the frame's style w = mapping(content, motion(t)).  The content is z_content, joined with
@@ -33,11 +39,11 @@ from einops import rearrange, repeat
 from torch import nn
 
 
-def fourier_time(times: torch.Tensor, count: int, longest: float = 64.0,
+def fourier_time(times: torch.Tensor, count: int, shortest: float = 2.0, longest: float = 64.0,
                  phases: torch.Tensor | None = None) -> torch.Tensor:
-    """(B, T) times in frames -> (B, T, 2 * count) sines and cosines, periods 2 .. `longest` frames,
-    shifted by `phases` (B, count) in radians when given."""
-    periods = torch.logspace(math.log10(2.0), math.log10(longest), count, device=times.device)
+    """(B, T) times in frames -> (B, T, 2 * count) sines and cosines, periods `shortest` .. `longest`
+    frames, shifted by `phases` (B, count) in radians when given."""
+    periods = torch.logspace(math.log10(shortest), math.log10(longest), count, device=times.device)
     angles = 2 * math.pi * times[..., None] / periods
     if phases is not None:
         angles = angles + phases[:, None]
@@ -102,7 +108,7 @@ class VideoGenerator(nn.Module):
 
     def __init__(self, z_dim: int = 64, motion_dim: int = 32, w_dim: int = 128, channels: int = 128,
                  resolution: int = 64, motion_spacing: float = 4.0, fourier: int = 8, num_classes: int = 0,
-                 image_cond: bool = False):
+                 image_cond: bool = False, motion_input: bool = False, shortest_period: float = 2.0):
         super().__init__()
         levels = int(math.log2(resolution // 4))
         if 4 * 2**levels != resolution:
@@ -110,6 +116,7 @@ class VideoGenerator(nn.Module):
         self.z_dim, self.motion_dim, self.resolution = z_dim, motion_dim, resolution
         self.motion_spacing, self.fourier = float(motion_spacing), fourier
         self.num_classes, self.image_cond = num_classes, image_cond
+        self.motion_input, self.shortest_period = motion_input, float(shortest_period)
         content_dim = z_dim
         if num_classes:
             self.class_embed = nn.Embedding(num_classes, z_dim)
@@ -120,9 +127,12 @@ class VideoGenerator(nn.Module):
         self.phase = nn.Linear(motion_dim, fourier)  # per-clip phases of the time features
         self.motion_mlp = nn.Sequential(nn.Linear(motion_dim, motion_dim), nn.LeakyReLU(0.2),
                                         nn.Linear(motion_dim, motion_dim))
-        self.mapping = nn.Sequential(nn.Linear(content_dim + motion_dim + 2 * fourier, w_dim), nn.LeakyReLU(0.2),
-                                     nn.Linear(w_dim, w_dim), nn.LeakyReLU(0.2))
         widths = [max(channels // 4, channels >> max(0, i - 1)) for i in range(levels + 1)]
+        time_dim = motion_dim + 2 * fourier
+        self.mapping = nn.Sequential(nn.Linear(content_dim + (0 if motion_input else time_dim), w_dim),
+                                     nn.LeakyReLU(0.2), nn.Linear(w_dim, w_dim), nn.LeakyReLU(0.2))
+        if motion_input:  # time enters as a change of the 4x4 input, so styles stay fixed for the clip
+            self.motion_to_input = nn.Linear(time_dim, widths[0] * 16)
         self.const = nn.Parameter(torch.randn(1, widths[0], 4, 4))
         self.blocks = nn.ModuleList([SynthesisBlock(widths[0], widths[0], w_dim, upsample=False)] +
                                     [SynthesisBlock(widths[i - 1], widths[i], w_dim, upsample=True)
@@ -154,10 +164,14 @@ class VideoGenerator(nn.Module):
         b, t = times.shape
         motion = interpolate_anchors(self.motion_mlp(anchors), times, self.motion_spacing)
         phases = math.pi * self.phase(anchors[:, 0])
-        w = self.mapping(torch.cat([repeat(content, "b d -> b t d", t=t), motion,
-                                    fourier_time(times, self.fourier, phases=phases)], dim=-1))
-        w = rearrange(w, "b t d -> (b t) d")
-        x = self.const.expand(b * t, -1, -1, -1)
+        timed = torch.cat([motion, fourier_time(times, self.fourier, self.shortest_period, phases=phases)], dim=-1)
+        if self.motion_input:
+            w = repeat(self.mapping(content), "b d -> (b t) d", t=t)
+            x = self.const + rearrange(self.motion_to_input(timed), "b t (c h w) -> (b t) c h w", h=4, w=4)
+        else:
+            w = self.mapping(torch.cat([repeat(content, "b d -> b t d", t=t), timed], dim=-1))
+            w = rearrange(w, "b t d -> (b t) d")
+            x = self.const.expand(b * t, -1, -1, -1)
         for i, block in enumerate(self.blocks):
             n = None if noise is None else rearrange(noise[i], "b t c h w -> (b t) c h w")
             if n is None:

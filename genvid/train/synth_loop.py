@@ -15,7 +15,7 @@ Each step, for a batch of real clips (procedural shapes or windows of real clips
    inputs every `loss.r1_every` steps (gamma `loss.r1`, scaled by r1_every).
 Every term goes to TensorBoard, with a grid of EMA samples every `synthesis.sample_every` steps.  State
 (generator, critics, both optimizers, the EMA generator, step, RNG) is saved with `save_state` to
-OUTPUT/checkpoints/last; `--resume` continues it.  The EMA generator is exported to
+OUTPUT/checkpoints/last; `--resume` continues it.  At every save the EMA generator is exported to
 OUTPUT/last.safetensors with its card (task synthesis, arch, args, resolution, frames, classes).
 """
 from __future__ import annotations
@@ -197,13 +197,14 @@ def train_synthesis(recipe, recipe_path: str, output_dir: str | None = None, res
             log_samples(clips[:, 0])
         if state.step % recipe.train.save_every == 0 or last:
             save_checkpoint(accelerator, ckpt)
+            if accelerator.is_main_process:  # the EMA generator so far, ready to sample or measure
+                export_model(ema.module, out / "last.safetensors", card())
         if last:
             break
 
     accelerator.wait_for_everyone()
     result = {"step": state.step, "processes": accelerator.num_processes}
     if accelerator.is_main_process:
-        export_model(ema.module, out / "last.safetensors", card())
         (out / "result.json").write_text(json.dumps(result) + "\n")
     accelerator.end_training()
     return result
