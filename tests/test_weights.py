@@ -1,5 +1,6 @@
 """Shipped weights: each has a complete card whose sha256 matches, loads, runs; sr-x4's scores reproduce;
-denoise and restore cards carry their protocol's validation against the degraded input."""
+denoise and restore cards carry their protocol's validation against the degraded input; synthesis cards
+carry benchmarks/synthesis.py's two-sample test, yardsticks and motion statistics."""
 import json
 from pathlib import Path
 
@@ -14,6 +15,8 @@ WEIGHTS = sorted((REPO / "weights").glob("*.safetensors"))
 CARD_KEYS = {"name", "task", "scale", "arch", "args", "description", "recipe", "training_data", "validation",
              "parameters", "gflops_640x360", "sha256", "steps"}
 RESTORATION_KEYS = {"window_radius", "noise_map"}  # scale-1 models: how many frames, whether sigma is an input
+SYNTHESIS_KEYS = (CARD_KEYS - {"scale", "gflops_640x360"}) | {"resolution", "frames", "num_classes", "class_names",
+                                                              "gflops_per_frame", "training"}
 
 
 def test_every_weights_file_has_its_card_and_every_card_its_weights():
@@ -29,12 +32,21 @@ def test_the_default_model_is_shipped():
 @pytest.mark.parametrize("path", WEIGHTS, ids=[p.stem for p in WEIGHTS])
 def test_card_is_complete_and_true(path: Path):
     card = json.loads(path.with_suffix(".json").read_text())
-    assert CARD_KEYS <= set(card), CARD_KEYS - set(card)
+    keys = SYNTHESIS_KEYS if card["task"] == "synthesis" else CARD_KEYS
+    assert keys <= set(card), keys - set(card)
     assert card["name"] == path.stem
     assert card["sha256"] == sha256_of(path)
     assert (REPO / card["recipe"]).exists(), "the recipe that trained it is in the repository"
     model = load_model(path.stem)
     assert count_parameters(model) == card["parameters"]
+    if card["task"] == "synthesis":
+        size, classes = card["resolution"], card["num_classes"]
+        clips = model.sample(2, 3, seed=0, labels=torch.tensor([0, classes - 1]) if classes else None)
+        assert clips.shape == (2, 3, 3, size, size) and 0 <= clips.min() and clips.max() <= 1
+        v = card["validation"]
+        assert {"protocol", "command", "two_sample", "yardsticks", "motion", "diversity", "meets_target"} <= set(v)
+        assert v["meets_target"] == (v["two_sample"]["accuracy"] <= v["target"]["two_sample_accuracy_at_most"])
+        return
     s = card["scale"]
     with torch.no_grad():
         assert model(torch.rand(1, 3, 3, 10, 12)).shape == (1, 3, 3, 10 * s, 12 * s)
