@@ -71,7 +71,8 @@ def measure(a) -> dict:
                            "evaluate_synthesis with seed 0"),
               "command": (f"python benchmarks/synthesis.py --model {a.model} --num {a.num} --seed {a.seed} "
                           f"--real-seed {a.real_seed}"),
-              **model, "yardsticks": yard, "two_sample_full_size": full, "target": {"two_sample_accuracy_at_most": TARGET},
+              **model, "yardsticks": yard, "two_sample_full_size": full,
+              "target": {"two_sample_accuracy_at_most": TARGET},
               "meets_target": acc <= TARGET, "seconds": round(time.time() - start, 1),
               "torch_threads": torch.get_num_threads()}
     if a.write_card:
