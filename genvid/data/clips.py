@@ -36,15 +36,21 @@ def find_clips(source: str | Path) -> list[Path]:
     return clips
 
 
-def load_clip(path: Path, max_frames: int) -> np.ndarray:
-    """(T, H, W, 3) uint8."""
+def load_clip(path: Path, max_frames: int, video_downscale: int = 1) -> np.ndarray:
+    """(T, H, W, 3) uint8; frames of a video file shrunk `video_downscale` times (PIL bicubic, antialiased)."""
     if path.is_dir():
         frames = [read_image(p) for p in list_frames(path)[:max_frames]]
     else:
         from ..io.decode import read_frames
 
         frames = read_frames(path, max_frames=max_frames)
-    return np.stack([f if f.dtype == np.uint8 else (f >> 8).astype(np.uint8) for f in frames])
+    frames = [f if f.dtype == np.uint8 else (f >> 8).astype(np.uint8) for f in frames]
+    if video_downscale > 1 and not path.is_dir():
+        from PIL import Image
+
+        size = (frames[0].shape[1] // video_downscale, frames[0].shape[0] // video_downscale)
+        frames = [np.asarray(Image.fromarray(f).resize(size, Image.BICUBIC)) for f in frames]
+    return np.stack(frames)
 
 
 class ClipDataset(Dataset):
@@ -58,10 +64,11 @@ class ClipDataset(Dataset):
     """
 
     def __init__(self, sources: list[str], degradation, scale: int, clip_frames: int, patch: int,
-                 seed: int = 0, max_frames: int = 300, flips: bool = True, known_sigma_prob: float | None = None):
+                 seed: int = 0, max_frames: int = 300, flips: bool = True, known_sigma_prob: float | None = None,
+                 video_downscale: int = 1):
         if patch % scale:
             raise GenvidError(f"patch {patch} must be a multiple of the scale {scale}")
-        self.clips = [load_clip(p, max_frames) for s in sources for p in find_clips(s)]
+        self.clips = [load_clip(p, max_frames, video_downscale) for s in sources for p in find_clips(s)]
         self.degradation, self.scale = degradation, scale
         self.clip_frames, self.patch, self.seed, self.flips = clip_frames, patch, seed, flips
         if known_sigma_prob is not None and scale != 1:

@@ -11,6 +11,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from ..errors import GenvidError
+from .recurrent_sr import RecurrentFlowSR
 from .restore_window import SlidingWindowRestore
 from .rrdbnet import RRDBNet
 from .sr_window import SlidingWindowSR
@@ -20,6 +21,7 @@ from .synthesis import VideoGenerator
 ARCHITECTURES: dict[str, type[nn.Module]] = {
     "SlidingWindowSR": SlidingWindowSR,
     "SlidingWindowRestore": SlidingWindowRestore,
+    "RecurrentFlowSR": RecurrentFlowSR,
     "SRVGGNetCompact": SRVGGNetCompact,
     "RRDBNet": RRDBNet,
     "VideoGenerator": VideoGenerator,  # synthesis: not an enhancer (card task "synthesis")
@@ -129,7 +131,11 @@ def gflops_per_frame(model: nn.Module, height: int = 360, width: int = 640) -> f
     x = torch.zeros(1, 3, height, width, device="meta")
     r = getattr(model, "window_radius", 0)
     with torch.no_grad(), FlopCounterMode(display=False) as fc:
-        if hasattr(model, "encode"):
+        if getattr(model, "kind", None) == "recurrent":  # steady state: flow, warp, cell (the look-ahead's
+            # encoding is reused as the next frame's, so one frame is encoded once)
+            feat = model.encode(x)
+            model.cell(x, feat, feat, x, feat)
+        elif hasattr(model, "encode"):
             feat = model.encode(x)
             model.decode([feat] * (2 * r + 1), x)
         else:

@@ -21,6 +21,9 @@ class ModelConfig:
     arch: str = "SlidingWindowSR"
     args: dict = field(default_factory=dict)
     init_from: str | None = None  # a model name or .safetensors to fine-tune from
+    # a warm start from another model: its tensors whose names and shapes match are copied (listed in the log)
+    init_partial: str | None = None
+    init_flow: str | None = None  # a checkpoint holding SpyNet under `spynet.*` (BasicVSR's) for `model.spynet`
     description: str = ""  # why this design; copied to the model card
 
 
@@ -34,6 +37,8 @@ class DataConfig:
     batch_size: int = 8
     num_workers: int = 0
     max_frames: int = 300  # per training clip
+    video_downscale: int = 1  # video-file sources are shrunk by this factor at load (antialiased), e.g. 2 for
+    # compressed clips whose artifacts should not be learnt as detail; frame folders are kept as they are
     degradation: dict = field(default_factory=lambda: {"kind": "bicubic"})
     # denoisers (models with a noise-level input): the chance that a clip with exactly known Gaussian
     # noise gives the network its true sigma; otherwise (and for all other noise) the blind estimate

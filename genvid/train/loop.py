@@ -58,6 +58,7 @@ from ..models.noise_level import estimate_noise_level
 from ..models.registry import build_model, load_model
 from .config import load_recipe
 from .export import export_model
+from .warm_start import warm_start
 from .state import TrainState, log_step, save_checkpoint, start_run, warmup_cosine
 
 
@@ -96,6 +97,7 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
     model = build_model(recipe.model.arch, recipe.model.args)
     if recipe.model.init_from:
         model.load_state_dict(load_model(recipe.model.init_from).state_dict())
+    warm_start(model, recipe.model, accelerator.print)
     noise_map = bool(getattr(model, "noise_map", False))  # a denoiser's noise-level input
     window_radius = int(getattr(model, "window_radius", 0))
     select_key = "psnr_y" if recipe.train.select == "last" else recipe.train.select
@@ -138,7 +140,8 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
     accum = recipe.train.grad_accum
     dataset = ClipDataset(d.train, build_degradation(d.degradation, d.scale), d.scale, d.clip_frames,
                           d.patch, seed=recipe.train.seed, max_frames=d.max_frames,
-                          known_sigma_prob=d.known_sigma_prob if noise_map else None)
+                          known_sigma_prob=d.known_sigma_prob if noise_map else None,
+                          video_downscale=d.video_downscale)
     sampler = StepSampler(d.batch_size, state.step * accum, accelerator.process_index,
                           accelerator.num_processes, recipe.optim.max_steps * accum)
     loader = DataLoader(dataset, batch_sampler=sampler, num_workers=d.num_workers,
