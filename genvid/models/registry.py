@@ -31,9 +31,13 @@ DEFAULT_MODEL = "sr-x4"
 
 
 def weights_dirs() -> list[Path]:
-    """Folders searched for `<name>.safetensors` + `<name>.json`: $GENVID_WEIGHTS, then the shipped ones."""
+    """Folders searched for `<name>.safetensors` + `<name>.json`: $GENVID_WEIGHTS, then the shipped ones:
+    `genvid/weights` of an installed package (setup.py maps the repository's `weights/` there), else
+    `weights/` of a source checkout."""
     dirs = [Path(p) for p in os.environ.get("GENVID_WEIGHTS", "").split(os.pathsep) if p]
-    return dirs + [Path(__file__).resolve().parents[2] / "weights"]
+    package = Path(__file__).resolve().parents[1]
+    shipped = [d for d in (package / "weights", package.parent / "weights") if d.is_dir()]
+    return dirs + (shipped[:1] or [package.parent / "weights"])
 
 
 def build_model(arch: str, args: dict) -> nn.Module:
