@@ -37,7 +37,7 @@ def info_rows(info: VideoInfo) -> list[tuple[str, str]]:
 
 def info_markdown(info: VideoInfo, shown_path: str) -> str:
     rows = "\n".join(f"| {k} | {v} |" for k, v in info_rows(info))
-    return f"**{shown_path}**\n\n| | |\n| --- | --- |\n{rows}"
+    return f"**{shown_path}**\n\n| property | value |\n| --- | --- |\n{rows}"
 
 
 def _speed(card: dict) -> str | None:
