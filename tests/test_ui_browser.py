@@ -29,18 +29,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from genvid.ui.app import serve  # noqa: E402
-
-
-@pytest.fixture
-def site(tmp_path, clip_maker, monkeypatch):
-    root = tmp_path / "root"
-    root.mkdir()
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "unused"))  # serve() sets it; restored afterwards
-    demo, page = serve([root], state=tmp_path / "state", device="cpu", block=False)
-    yield demo.local_url, page, root
-    page.queue.close()
-    demo.close()
+from ui_server import site  # noqa: E402,F401  (the fixture)
 
 
 @pytest.fixture
@@ -70,14 +59,14 @@ def wait_for(driver, what, seconds: float = 60):
 
 def test_upload_preview_run_in_a_browser(site, browser, clip_maker, tmp_path):
     url, page, root = site
-    clip = clip_maker("bikes clip.mp4", size="96x64", rate="30000/1001", frames=12, audio=True)
+    clip = clip_maker("bikes clip.mp4", size="160x96", rate="30000/1001", frames=12, audio=True)
     n = probe(clip).frame_count  # 11 or 12: -shortest may end the file with its audio
     browser.get(url)
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#upload input[type=file]"))
     browser.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(clip))
     wait_for(browser, lambda d: "30000/1001" in text_of(d, "info"))
     info = text_of(browser, "info")
-    assert "96x64" in info and f"frames {n}" in info and "aac" in info and "8 bits" in info
+    assert "160x96" in info and f"frames {n}" in info and "aac" in info and "8 bits" in info
     assert field(browser, "source").get_attribute("value") == str(page.guard.uploads / "bikes_clip.mp4")
     output = field(browser, "output").get_attribute("value")
     assert output == str(page.guard.outputs / "bikes_clip_sr-x4.mp4")
@@ -88,7 +77,7 @@ def test_upload_preview_run_in_a_browser(site, browser, clip_maker, tmp_path):
     assert len(browser.find_elements(By.CSS_SELECTOR, "#preview img")) == 4
     assert "Error" not in text_of(browser, "genvid-message")
     previews = sorted(page.cache.glob("previews/*/frame000003_split.png"))
-    assert read_image(previews[-1]).shape == (256, 384, 3)  # the whole 96x64 frame, x4
+    assert read_image(previews[-1]).shape == (384, 640, 3)  # the whole 160x96 frame, x4
     shot = tmp_path / "page.png"
     browser.execute_script("document.getElementById('info').scrollIntoView()")
     browser.save_screenshot(str(shot))
@@ -103,7 +92,7 @@ def test_upload_preview_run_in_a_browser(site, browser, clip_maker, tmp_path):
     assert f"{n}/{n} frames" in text_of(browser, "queue")
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#result a"))
     out = probe(output)
-    assert (out.width, out.height, out.frame_count, out.fps) == (384, 256, n, Fraction(30000, 1001))
+    assert (out.width, out.height, out.frame_count, out.fps) == (640, 384, n, Fraction(30000, 1001))
     assert out.audio == ["aac"]
     assert not list(root.iterdir())  # an upload's output goes to the state folder, not a root
 
@@ -125,3 +114,4 @@ def test_errors_are_one_line_and_paths_outside_the_roots_are_refused(site, brows
     assert "Traceback" not in browser.page_source
     time.sleep(1.5)  # the queue's timer ticks: the message stays
     assert "cannot read" in text_of(browser, "genvid-message")
+
