@@ -241,4 +241,25 @@ def add_synth(sub) -> None:
     p.set_defaults(run=run)
 
 
-REGISTER = [add_enhance, add_train, add_eval, add_compare, add_models, add_batch, add_synth]
+def add_ui(sub) -> None:
+    p = sub.add_parser("ui", help="a local web page to open, preview, enhance and queue videos (needs genvid[ui])")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=None, help="port (default: 7860, or the next free one)")
+    p.add_argument("--root", action="append", metavar="DIR",
+                   help="a folder the page may read and write (repeatable; default: the current folder)")
+    p.add_argument("--state", metavar="DIR", help="the page's own folder: queue, uploads, previews "
+                                                  "(default $GENVID_UI_STATE, else ~/.local/state/genvid/ui)")
+    p.add_argument("--device", default="auto", help="device for previews and jobs: auto, cpu or cuda[:N]")
+
+    def run(a):
+        try:
+            import gradio  # noqa: F401
+        except ImportError:
+            raise GenvidError("genvid ui needs gradio: pip install 'genvid[ui]'") from None
+        from ..ui.app import serve
+
+        serve(a.root or ["."], a.host, a.port, a.state, a.device)
+    p.set_defaults(run=run)
+
+
+REGISTER = [add_enhance, add_train, add_eval, add_compare, add_models, add_batch, add_synth, add_ui]
