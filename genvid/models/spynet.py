@@ -107,8 +107,9 @@ def load_spynet_weights(net: SpyNet, path: str | Path) -> SpyNet:
                           "(../shared/weights/basicvsr/BasicVSR_Vimeo90K_BIx4.pth) or a SpyNet state dict")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # a junk or pickled-code file
-        raise GenvidError(f"cannot read SpyNet weights {path}: {str(e).splitlines()[0]}") from None
+    except Exception:  # junk, or a pickle that holds code (never run): torch's own advice would be unsafe
+        raise GenvidError(f"cannot read SpyNet weights {path}: not a checkpoint of plain tensors "
+                          "(torch.load with weights_only=True refused it); give BasicVSR's .pth") from None
     state = state.get("params", state)
     sub = spynet_state(state) or state
     missing, unexpected = net.load_state_dict(sub, strict=False)
