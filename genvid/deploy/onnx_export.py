@@ -80,12 +80,16 @@ def encode(model: nn.Module, frames: torch.Tensor, noise_level: torch.Tensor | N
     return model.encode(frames, level)
 
 
-class WindowGraph(nn.Module):
-    """frames (N, 2r+1, 3, H, W) [, noise_level (N,)] -> the centre frame's output."""
+class ModelGraph(nn.Module):
+    """A module whose forward is one exported graph of `model`."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
+
+
+class WindowGraph(ModelGraph):
+    """frames (N, 2r+1, 3, H, W) [, noise_level (N,)] -> the centre frame's output."""
 
     def forward(self, frames: torch.Tensor, noise_level: torch.Tensor | None = None) -> torch.Tensor:
         n, t = frames.shape[:2]
@@ -94,57 +98,37 @@ class WindowGraph(nn.Module):
         return self.model.decode(list(feats.unbind(1)), frames[:, t // 2])
 
 
-class EncoderGraph(nn.Module):
+class EncoderGraph(ModelGraph):
     """frame (N, 3, H, W) [, noise_level (N,)] -> feat: run once per frame."""
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
 
     def forward(self, frame: torch.Tensor, noise_level: torch.Tensor | None = None) -> torch.Tensor:
         return encode(self.model, frame, noise_level)
 
 
-class DecoderGraph(nn.Module):
+class DecoderGraph(ModelGraph):
     """feats (N, 2r+1, C, h, w), center (N, 3, H, W) -> the centre frame's output."""
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
 
     def forward(self, feats: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
         return self.model.decode(list(feats.unbind(1)), center)
 
 
-class RecurrentStartGraph(nn.Module):
+class RecurrentStartGraph(ModelGraph):
     """frame, ahead -> out, hidden at a scene's first frame."""
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
 
     def forward(self, frame: torch.Tensor, ahead: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.model.step(frame, ahead, None, None)
 
 
-class RecurrentStepGraph(nn.Module):
+class RecurrentStepGraph(ModelGraph):
     """frame, ahead, prev, hidden -> out, hidden_out at every later frame of a scene."""
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
 
     def forward(self, frame: torch.Tensor, ahead: torch.Tensor, prev: torch.Tensor,
                 hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.model.step(frame, ahead, prev, hidden)
 
 
-class FrameGraph(nn.Module):
+class FrameGraph(ModelGraph):
     """frame (N, 3, H, W) -> out (N, 3, sH, sW)."""
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
 
     def forward(self, frame: torch.Tensor) -> torch.Tensor:
         return self.model.forward_frames(frame)
@@ -288,7 +272,7 @@ def usage(stem: str, form: str, noise_map: bool, radius: int) -> list[str]:
         lines.append("noise_level: the noise std in 8-bit units (0-255), one per "
                      + ("frame" if form == "split" else "window") + "; a negative value uses each frame's blind "
                      "estimate (what genvid enhance does without --sigma)")
-    return lines + ["frames: float RGB in [0, 1], NCHW, any height and width; outputs are not clamped "
+    return lines + ["frames: float RGB in [0, 1], NCHW, of dynamic height and width; outputs are not clamped "
                     "(genvid enhance clamps them to [0, 1] when it writes them)"]
 
 
@@ -298,6 +282,11 @@ def export_onnx(model: nn.Module, out: str | Path, *, form: str | None = None, f
     returns the sidecar's content.  `form`: window or split for sliding-window models (default window)."""
     import copy
 
+    try:
+        import onnx  # noqa: F401
+        import onnxscript  # noqa: F401  (torch's dynamo exporter translates with it)
+    except ImportError as e:
+        raise GenvidError(f"genvid export needs onnx and onnxscript ({e}); pip install 'genvid[onnx]'") from None
     out = Path(out)
     if out.suffix != ".onnx":
         raise GenvidError(f"the output must be a .onnx file name, got {out}")
@@ -319,17 +308,18 @@ def export_onnx(model: nn.Module, out: str | Path, *, form: str | None = None, f
         raise GenvidError(f"{existing[0]} exists; give --overwrite to replace it")
     out.parent.mkdir(parents=True, exist_ok=True)
     card = getattr(model, "card", {}) or {}
+    radius, noise_map = int(getattr(model, "window_radius", 0)), bool(getattr(model, "noise_map", False))
     protos = [_export_graph(g, p, opset) for g, p in zip(todo, paths)]  # all built before any is written
     files = {(g.suffix[1:] or form): _write_graph(proto, p) for g, proto, p in zip(todo, protos, paths)}
     info = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": card.get("name", type(model).__name__),
             "arch": type(model).__name__, "task": card.get("task"), "family": family, "form": form,
-            "scale": int(model.scale), "window_radius": int(getattr(model, "window_radius", 0)),
+            "scale": int(model.scale), "window_radius": radius,
             **({"lookahead": int(model.lookahead)} if family == "recurrent" else {}),
-            "noise_map": bool(getattr(model, "noise_map", False)), "precision": "fp16" if fp16 else "fp32",
+            "noise_map": noise_map, "precision": "fp16" if fp16 else "fp32",
             "opset": next(iter(files.values()))["opset"],
-            "exporter": f"torch.onnx.export(dynamo=True, dynamic_shapes) from torch {torch.__version__.split('+')[0]}",
+            "exporter": f"torch.onnx.export(dynamo=True, dynamic_shapes), torch {torch.__version__.split('+')[0]}",
             "files": files,
-            "usage": usage(out.stem, form, bool(getattr(model, "noise_map", False)), getattr(model, "window_radius", 0)),
+            "usage": usage(out.stem, form, noise_map, radius),
             **({"weights_sha256": card["sha256"]} if "sha256" in card else {})}
     tmp = sidecar.with_name(f".{sidecar.name}.tmp")
     tmp.write_text(json.dumps(info, indent=2) + "\n")
