@@ -262,4 +262,27 @@ def add_ui(sub) -> None:
     p.set_defaults(run=run)
 
 
-REGISTER = [add_enhance, add_train, add_eval, add_compare, add_models, add_batch, add_synth, add_ui]
+def add_export(sub) -> None:
+    p = sub.add_parser("export", help="write a model as ONNX (dynamic height and width) with a JSON sidecar OUT.json")
+    p.add_argument("model", help="shipped model name (see `genvid models`), .safetensors or Real-ESRGAN .pth path")
+    p.add_argument("output", help="OUT.onnx; split and recurrent forms write OUT.encoder/.decoder or "
+                                  "OUT.start/.step .onnx")
+    p.add_argument("--form", choices=["window", "split"], default=None,
+                   help="sliding-window models: one graph per window (default) or a per-frame encoder and a decoder")
+    p.add_argument("--fp16", action="store_true", help="half-precision weights, inputs and outputs")
+    p.add_argument("--opset", type=int, default=None, help="ONNX opset (default: the exporter's, 20 with torch 2.14)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+
+    def run(a):
+        from ..deploy.onnx_export import export_onnx
+        from ..models.registry import load_model
+
+        info = export_onnx(load_model(a.model), a.output, form=a.form, fp16=a.fp16, opset=a.opset,
+                           overwrite=a.overwrite)
+        files = ", ".join(f["file"] for f in info["files"].values())
+        print(f"wrote {files} and {Path(a.output).with_suffix('.json').name}: {info['arch']} x{info['scale']}, "
+              f"form {info['form']}, {info['precision']}, opset {info['opset']}")
+    p.set_defaults(run=run)
+
+
+REGISTER = [add_enhance, add_train, add_eval, add_compare, add_models, add_batch, add_synth, add_ui, add_export]

@@ -1,0 +1,1 @@
+"""Deployment: genvid's enhancement models written in formats other runtimes read (ONNX: `onnx_export.py`)."""
