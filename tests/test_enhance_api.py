@@ -95,7 +95,7 @@ def test_bad_input_raises_and_leaves_nothing(case, clip_maker, tiny_model_dir, t
     elif case == "truncated":
         src, pattern = _truncated(tmp_path, clip_maker), "truncated|corrupt|cannot read|cannot decode"
     elif case == "unwritable":
-        out, pattern = tmp_path / "no_such_dir" / "out.mp4", "does not exist"
+        out, pattern = tmp_path / "in.mp4" / "out.mp4", "in.mp4 is a file, not a folder"
     elif case == "unknown_model":
         kwargs["model"], pattern = "no-such-model", "unknown model 'no-such-model'"
     elif case == "fp16_cpu":

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import sys
 import time
 from fractions import Fraction
@@ -29,6 +28,8 @@ from ..io.mux import check_streams_fit, remux
 from ..io.probe import VideoInfo, probe
 from ..models.registry import DEFAULT_MODEL, resolve, sha256_of
 from .chain import ChainStreamer, load_chain, model_chain
+from .outputs import (check_output_path, frame_file_name, install_frames, is_folder_output, make_parents,
+                      output_path, remove_made, same_file, write_marker)
 from .scenes import DEFAULT_THRESHOLD
 from .segments import SEGMENT_SECONDS, OutputSpec, SegmentWriter, check_output, concat_list
 from .workdir import WorkFolder, fsync_file, fsync_folder
@@ -57,32 +58,6 @@ def pick_precision(precision: str, device: torch.device) -> torch.dtype | None:
     return PRECISIONS[precision]
 
 
-def is_folder_output(output: Path) -> bool:
-    return output.is_dir() or output.suffix == "" or str(output).endswith(os.sep)
-
-
-def same_file(a: Path, b: Path) -> bool:
-    """The same file or folder, also through symbolic or hard links."""
-    if a.resolve() == b.resolve():
-        return True
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def _check_output(src: Path, output: Path, overwrite: bool) -> None:
-    if same_file(src, output):
-        raise GenvidError(f"output {output} is the input; choose another output path")
-    if output.exists() and not overwrite:
-        raise GenvidError(f"output {output} exists; pass --overwrite to replace it")
-    parent = output.resolve().parent
-    if not parent.is_dir():
-        raise GenvidError(f"cannot write {output}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise GenvidError(f"cannot write {output}: folder {parent} is not writable")
-
-
 def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", precision: str = "auto",
             tile: int = 0, tile_overlap: int | None = None, codec: str | None = None, crf: int | None = None,
             pix_fmt: str | None = None, fps: str | None = None, sigma: float | None = None, strength: float = 1.0,
@@ -104,7 +79,7 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     "scene_cuts"}: frames in the output, frames kept from the earlier run, segments written by this run,
     and the frames that start a new scene (None when no frame was decoded).
     """
-    src, output = Path(input), Path(output)
+    src, output = Path(input), output_path(output)
     info = probe(src)
     if fps is not None:
         _set_rate(info, fps)
@@ -123,7 +98,8 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     work = WorkFolder(output)
     if resume and work.finish_joined(settings):  # the earlier run died after joining: its output is whole
         return _result(output, info.frame_count, 0.0, info.frame_count, 0, 0, None)
-    _check_output(src, output, overwrite)
+    check_output_path(src, output, overwrite,
+                      [frame_file_name(info, i) for i in range(info.frame_count)] if folder_out else None)
     if not folder_out:
         check_streams_fit(info, output)
     check_output_depth(info, codec, pix_fmt, folder_out)
@@ -133,9 +109,14 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     high = is_high_depth(out_fmt) or (info.bit_depth > 8 and (folder_out or out_fmt is None))
     spec = OutputSpec(info, info.width * scale, info.height * scale, folder_out, high, codec, crf, pix_fmt,
                       tuple(hdr_encoder_args(info, codec, folder_out)))
-    if not folder_out:
-        check_output(spec, output)
-    done = work.open(settings, resume, overwrite)
+    created = make_parents(output)
+    try:
+        if not folder_out:
+            check_output(spec, output)
+        done = work.open(settings, resume, overwrite)
+    except BaseException:
+        remove_made(created)
+        raise
     writer, cuts, start = None, None, time.time()
     try:
         writer = SegmentWriter(spec, work, done, segment_frames, segment_seconds)
@@ -161,7 +142,10 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     except BaseException as e:
         if writer is not None:
             writer.abort()
-        raise _keep_or_clean(work, info, e) from None
+        error = _keep_or_clean(work, info, e)
+        if not work.path.exists():
+            remove_made(created)
+        raise error from None
     seconds = time.time() - start
     return _result(output, info.frame_count, seconds, done, info.frame_count - done, writer.segments_written, cuts)
 
@@ -195,6 +179,7 @@ def _join(work: WorkFolder, spec: OutputSpec, output: Path, tags: dict) -> None:
     """Joins the segments into one file inside the work folder, records it, renames it onto `output`."""
     if spec.folder:
         joined = work.path / "frames"
+        write_marker(joined, [p.name for p in joined.iterdir()])
     else:
         joined = work.path / f"joined{output.suffix}"
         segments = work.segments
@@ -206,9 +191,10 @@ def _join(work: WorkFolder, spec: OutputSpec, output: Path, tags: dict) -> None:
         fsync_file(joined)
     work.mark_joined(joined)
     if spec.folder:
-        _remove(output)
-    os.replace(joined, output)
-    fsync_folder(output.parent)
+        install_frames(joined, output)
+    else:
+        os.replace(joined, output)
+        fsync_folder(output.parent)
     work.remove()
 
 
@@ -235,9 +221,3 @@ def _result(output: Path, frames: int, seconds: float, resumed_from: int, proces
             "fps": round(processed / seconds, 3) if seconds else None, "resumed_from": resumed_from,
             "segments": segments, "scene_cuts": cuts}
 
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
