@@ -145,3 +145,24 @@ def test_enhance_cli_chain_sigma_and_strength(clip_maker, tiny_denoise_dir, tmp_
                  env_weights=tiny_denoise_dir)
     lines = [ln for ln in bad.stderr.splitlines() if ln.strip()]
     assert bad.returncode == 2 and len(lines) == 1 and "no noise-level input" in lines[0]
+
+
+@pytest.mark.parametrize("case,needle", [
+    ("negative overlap", "--tile-overlap must be 0 or more"),
+    ("tiny tile", r"--tile 3 is too small for model tiny-x4: .* at least 17"),
+    ("junk first frame", r"cannot read the frame .*0001.png: not an image"),
+])
+def test_enhance_input_and_option_errors_are_one_line(case, needle, clip_maker, tiny_model_dir, tmp_path):
+    src, options = clip_maker("in.mp4", size="64x48", frames=2), []
+    if case == "negative overlap":
+        options = ["--tile", "32", "--tile-overlap", "-1"]
+    elif case == "tiny tile":
+        options = ["--tile", "3"]
+    else:
+        src = tmp_path / "frames"
+        src.mkdir()
+        (src / "0001.png").write_text("not a picture")
+    r = genvid("enhance", src, tmp_path / "out.mp4", "--model", "tiny-x4", *options, env_weights=tiny_model_dir)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and len(lines) == 1 and re.search(needle, lines[0]), r.stderr
+    assert not list(tmp_path.glob("*out.mp4*")), "no output, no work folder"

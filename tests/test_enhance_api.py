@@ -36,6 +36,13 @@ def test_odd_size_input(clip_maker, tiny_model_dir, tmp_path):
     assert (info.width, info.height, info.frame_count) == (700, 572, 3)
 
 
+def test_an_eight_pixel_video(clip_maker, tiny_model_dir, tmp_path):
+    src = clip_maker("tiny.mp4", size="8x8", frames=3, pix_fmt="yuv444p")
+    genvid.enhance(src, tmp_path / "out.mp4", "tiny-x4", quiet=True, pix_fmt="yuv444p")
+    info = probe(tmp_path / "out.mp4")
+    assert (info.width, info.height, info.frame_count) == (32, 32, 3)
+
+
 def test_folder_in_folder_out_keeps_names(tiny_model_dir, tmp_path):
     src = tmp_path / "frames"
     src.mkdir()
@@ -254,7 +261,7 @@ def test_a_chain_equals_its_models_applied_in_order_through_lossless_frames(clip
         assert np.array_equal(a, b)
     assert not np.array_equal(mid[0], read_frames(src)[0]), "the first model changes the frames"
     # a list names the same chain; tiles are per model, in each model's input pixels
-    genvid.enhance(src, tmp_path / "tiled", ["tiny-dn", "tiny-x4"], tile=16, quiet=True)
+    genvid.enhance(src, tmp_path / "tiled", ["tiny-dn", "tiny-x4"], tile=34, quiet=True)  # > 2 x 16 of overlap
     for a, b in zip(chain, read_frames(tmp_path / "tiled")):
         assert np.abs(a.astype(int) - b.astype(int)).max() <= 2
 

@@ -29,9 +29,10 @@ from ..io.probe import VideoInfo, probe
 from ..models.registry import DEFAULT_MODEL, resolve, sha256_of
 from .chain import ChainStreamer, load_chain, model_chain
 from .outputs import (check_output_path, frame_file_name, install_frames, is_folder_output, make_parents,
-                      output_path, remove_made, same_file, write_marker)
+                      output_path, remove_made, write_marker)
 from .scenes import DEFAULT_THRESHOLD
 from .segments import SEGMENT_SECONDS, OutputSpec, SegmentWriter, check_output, concat_list
+from .tiling import check_tiles
 from .workdir import WorkFolder, fsync_file, fsync_folder
 
 PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -104,6 +105,7 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
         check_streams_fit(info, output)
     check_output_depth(info, codec, pix_fmt, folder_out)
     nets = load_chain(names, dev, sigma, strength)
+    check_tiles(nets, names, tile, tile_overlap)
     scale = math.prod(n.scale for n in nets)
     out_fmt = output_pix_fmt(codec, pix_fmt)
     high = is_high_depth(out_fmt) or (info.bit_depth > 8 and (folder_out or out_fmt is None))

@@ -69,6 +69,8 @@ class VideoInfo:
         return HDR_TRANSFERS.get(self.color_transfer or "")
 
 
+# "…, yuv420p(progressive), 8x8 [SAR 1:1 DAR 1:1], …": a size of its own (not inside a codec tag "0x31637661")
+_SIZE = re.compile(r"(?:^|[\s,])(\d{1,5})x(\d{1,5})(?=[\s,\[]|$)")
 _STREAM = re.compile(r"Stream #0:(\d+)(?:\[\w+\])?(?:\(\w+\))?: (Video|Audio|Subtitle|Data|Attachment): (.*)")
 
 
@@ -191,7 +193,7 @@ def probe(path: str | Path) -> VideoInfo:
     if not video:
         raise GenvidError(f"{path} has no video stream; give a file with video")
     desc = video[0][2]
-    m = re.search(r"(\d{2,5})x(\d{2,5})", desc)
+    m = _SIZE.search(desc)
     if not m:
         raise GenvidError(f"cannot read the frame size of {path}")
     width, height = int(m.group(1)), int(m.group(2))
