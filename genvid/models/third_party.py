@@ -7,6 +7,8 @@ is recognised from its parameter names and its shape arguments are read off the 
 """
 from __future__ import annotations
 
+import pickle
+import re
 from pathlib import Path
 
 import torch
@@ -30,8 +32,14 @@ def read_state(path: str | Path) -> dict[str, torch.Tensor]:
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise GenvidError(f"checkpoint not found: {path}") from None
-    except Exception as e:  # the restricted unpickler refuses anything but tensors and containers
-        raise GenvidError(f"cannot load {path} as plain tensors: {str(e).splitlines()[0]}") from None
+    except pickle.UnpicklingError as e:  # the restricted unpickler refuses anything but tensors and containers
+        found = re.search(r"GLOBAL ([\w.]+)", str(e))
+        what = f" ({found.group(1)})" if found else ""
+        raise GenvidError(f"cannot load {path}: it holds Python objects{what}, not only tensors, and genvid never "
+                          f"runs a checkpoint's code; save the model's state_dict() instead") from None
+    except Exception:  # torch's messages for a file that is no checkpoint say nothing about the file
+        raise GenvidError(f"cannot load {path}: not a PyTorch checkpoint, or a damaged one; give a Real-ESRGAN "
+                          f".pth (a state dict of tensors)") from None
     state = None
     if isinstance(obj, dict):
         state = obj.get("params_ema", obj.get("params", obj))
@@ -69,7 +77,7 @@ def convert_checkpoint(src: str | Path, out: str | Path, name: str | None = None
     `out` may be a folder (existing), then the file is `<folder>/<name or src stem>.safetensors`.
     """
     from ..train.export import export_model
-    from .registry import build_model, sha256_of
+    from .registry import build_model, load_state, sha256_of
 
     src, out = Path(src), Path(out)
     state, card = read_third_party(src)
@@ -81,10 +89,7 @@ def convert_checkpoint(src: str | Path, out: str | Path, name: str | None = None
     if not out.parent.is_dir():
         raise GenvidError(f"cannot write {out}: folder {out.parent} does not exist")
     model = build_model(card["arch"], card["args"])
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as e:
-        raise GenvidError(f"{src} does not load into {card['arch']}: {str(e).splitlines()[0]}") from None
+    load_state(model, state, src)
     card.update({
         "name": name or out.stem,
         "description": f"{SOURCES[card['arch']]}, converted from {src.name} by `genvid models convert`; "
