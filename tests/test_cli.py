@@ -166,3 +166,16 @@ def test_enhance_input_and_option_errors_are_one_line(case, needle, clip_maker, 
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert r.returncode == 2 and len(lines) == 1 and re.search(needle, lines[0]), r.stderr
     assert not list(tmp_path.glob("*out.mp4*")), "no output, no work folder"
+
+
+def test_version_without_importing_torch():
+    import genvid as package
+
+    version = re.search(r'^version = "(.+)"$', (REPO / "pyproject.toml").read_text(), re.M).group(1)
+    assert package.__version__ == version
+    r = genvid("--version")
+    assert r.returncode == 0 and r.stdout == f"genvid {version}\n", r.stderr
+    code = ("import sys\nfrom genvid.cli.main import main\ntry:\n    main(['--version'])\nexcept SystemExit as e:\n"
+            "    assert e.code == 0\nprint(sorted(m for m in ('torch', 'numpy', 'tqdm') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert r.returncode == 0 and r.stdout.splitlines() == [f"genvid {version}", "[]"], r.stderr

@@ -9,7 +9,10 @@ from . import commands
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
     parser = argparse.ArgumentParser(prog="genvid", description="Generative video: enhance, train, evaluate, compare.")
+    parser.add_argument("--version", action="version", version=f"genvid {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for register in commands.REGISTER:
         register(sub)
