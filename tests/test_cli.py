@@ -179,3 +179,35 @@ def test_version_without_importing_torch():
             "    assert e.code == 0\nprint(sorted(m for m in ('torch', 'numpy', 'tqdm') if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert r.returncode == 0 and r.stdout.splitlines() == [f"genvid {version}", "[]"], r.stderr
+
+
+@pytest.mark.parametrize("stop", ["error", "interrupt"])
+def test_a_run_stopped_midway_says_so_on_a_line_of_its_own(stop, tiny_model_dir, tmp_path, capsys, monkeypatch):
+    import importlib
+
+    from genvid.cli.main import main
+    from genvid.io.image_folder import write_image
+
+    src = tmp_path / "frames"
+    src.mkdir()
+    for i in range(6):
+        write_image(src / f"{i}.png", np.full((16, 16, 3), 40 * i, np.uint8))
+    if stop == "error":
+        (src / "4.png").write_text("not a picture")
+        expected = "genvid enhance: error: cannot read the frame"
+    else:
+        segments = importlib.import_module("genvid.enhance.segments")
+        real_write, written = segments.SegmentWriter.write, []
+
+        def write(self, frame):
+            if len(written) == 2:
+                raise KeyboardInterrupt
+            written.append(frame)
+            real_write(self, frame)
+        monkeypatch.setattr(segments.SegmentWriter, "write", write)
+        expected = "genvid enhance: interrupted"
+    code = main(["enhance", str(src), str(tmp_path / "out.mkv"), "--model", "tiny-x4", "--codec", "ffv1"])
+    err = capsys.readouterr().err
+    assert code == (2 if stop == "error" else 130)
+    assert "frame" in err.split(expected)[0], "the progress bar was drawn"
+    assert f"\n{expected}" in err, repr(err)

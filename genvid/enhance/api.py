@@ -126,15 +126,15 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
             streamer = ChainStreamer(nets, dev, dtype, tile=tile, overlap=tile_overlap, high_bit_depth=high,
                                      source_high_depth=info.bit_depth > 8,
                                      scene_threshold=scene_threshold if scene_cuts else None)
-            with FrameReader(info, high_bit_depth=True) as reader:
-                bar = tqdm(total=info.frame_count, initial=done, unit="frame", disable=quiet, file=sys.stderr,
-                           dynamic_ncols=True, desc=src.name[:30])
+            # the bar is closed however the loop ends, so that an error or "interrupted" starts its own line
+            with FrameReader(info, high_bit_depth=True) as reader, \
+                    tqdm(total=info.frame_count, initial=done, unit="frame", disable=quiet, file=sys.stderr,
+                         dynamic_ncols=True, desc=src.name[:30]) as bar:
                 for n, frame in enumerate(streamer.run(reader, start=done), done + 1):
                     writer.write(frame)
                     bar.update(1)
                     if progress is not None:
                         progress(n, info.frame_count)
-                bar.close()
             cuts = list(streamer.cuts)
         writer.finish()
         if writer.frames_written != info.frame_count:
