@@ -301,3 +301,35 @@ def test_chain_and_noise_level_errors(model, kwargs, pattern, clip_maker, tiny_d
     with pytest.raises(GenvidError, match=pattern):
         genvid.enhance(src, tmp_path / "out.mp4", model, quiet=True, **kwargs)
     assert leftovers(tmp_path) == [] and not (tmp_path / "out.mp4").exists()
+
+
+# ---- grey and alpha ---------------------------------------------------------------------------------------------
+
+def test_grey_in_grey_out(clip_maker, tiny_model_dir, tmp_path):
+    gray = clip_maker("gray.mkv", size="32x24", frames=3, codec="ffv1", pix_fmt="gray")
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    for i, f in enumerate(read_frames(clip_maker("c.mp4", size="32x24", frames=3))):
+        write_image(folder / f"{i}.png", f if i == 1 else np.repeat(f[..., 1:2], 3, axis=2))  # frame 1 in colour
+    for src, out in ((gray, tmp_path / "gray_out.mkv"), (gray, tmp_path / "gray_frames"), (folder, tmp_path / "up")):
+        frames = read_frames(genvid.enhance(src, out, "tiny-x4", quiet=True, codec="ffv1")["output"])
+        chroma = [max(np.abs(f[..., 0].astype(int) - f[..., 1]).max(), np.abs(f[..., 2].astype(int) - f[..., 1]).max())
+                  for f in frames]
+        assert chroma[0] == chroma[2] == 0
+        assert (chroma[1] > 0) == (src == folder), "a colour frame stays in colour"
+
+
+def test_an_alpha_channel_is_dropped_with_a_warning(clip_maker, tiny_model_dir, tmp_path, capsys):
+    from PIL import Image
+
+    argb = clip_maker("argb.mov", size="32x24", frames=2, codec="qtrle", pix_fmt="argb")
+    folder = tmp_path / "rgba"
+    folder.mkdir()
+    for i in range(2):
+        Image.fromarray(np.full((24, 32, 4), 100 + i, np.uint8), "RGBA").save(folder / f"{i}.png")
+    for src in (argb, folder):
+        genvid.enhance(src, tmp_path / f"{src.stem}.mp4", "tiny-x4", quiet=True)
+        warnings = [ln for ln in capsys.readouterr().err.splitlines() if "alpha" in ln]
+        assert len(warnings) == 1 and warnings[0].startswith(f"genvid: warning: {src} has an alpha channel")
+    genvid.enhance(clip_maker("plain.mp4", size="32x24", frames=2), tmp_path / "plain_out.mp4", "tiny-x4", quiet=True)
+    assert "alpha" not in capsys.readouterr().err

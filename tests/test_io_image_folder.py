@@ -149,3 +149,15 @@ def test_a_frame_that_is_no_image_says_which_file(tmp_path, damage):
     (tmp_path / "f1.png").write_bytes(b"junk")  # the first frame, which probe reads for the size
     with pytest.raises(GenvidError, match="cannot read the frame .*f1.png"):
         probe(tmp_path)
+
+
+def test_image_has_alpha_and_a_folder_of_rgba_frames_says_so(tmp_path):
+    from genvid.io.image_folder import image_has_alpha
+
+    Image.fromarray(np.zeros((4, 4, 4), np.uint8), "RGBA").save(tmp_path / "rgba.png")
+    Image.fromarray(np.zeros((4, 4, 2), np.uint8), "LA").save(tmp_path / "la.png")
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / "rgb.png")
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / "keyed.png", transparency=(0, 0, 0))
+    assert [image_has_alpha(tmp_path / f"{n}.png") for n in ("rgba", "la", "rgb", "keyed")] == [True, True, False, True]
+    assert probe(tmp_path).alpha  # its first frame, keyed.png, has a transparent colour
+    assert read_image(tmp_path / "rgba.png").shape == (4, 4, 3)

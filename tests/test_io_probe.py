@@ -172,3 +172,12 @@ def test_probe_hdr_transfer(tmp_path):
     assert (info.color_transfer, info.color_primaries, info.color_space) == ("smpte2084", "bt2020", "bt2020nc")
     assert info.hdr == "PQ"
     assert probe(make_clip(tmp_path / "sdr.mp4", frames=2)).hdr is None
+
+
+@pytest.mark.parametrize("name,codec,pix_fmt,alpha", [("argb.mov", "qtrle", "argb", True),
+                                                      ("yuva.mkv", "ffv1", "yuva420p", True),
+                                                      ("alpha.webm", "libvpx-vp9", "yuva420p", True),
+                                                      ("gray.mkv", "ffv1", "gray", False),
+                                                      ("plain.mp4", "libx264", "yuv420p", False)])
+def test_probe_notes_an_alpha_channel(tmp_path, name, codec, pix_fmt, alpha):
+    assert probe(make_clip(tmp_path / name, size="32x24", frames=2, codec=codec, pix_fmt=pix_fmt)).alpha is alpha

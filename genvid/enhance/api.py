@@ -23,11 +23,12 @@ from tqdm import tqdm
 from ..errors import GenvidError
 from ..io.decode import FrameReader
 from ..io.encode import DEFAULT_CODEC, DEFAULT_CRF, colour_tag_args, colour_tags, is_high_depth, output_pix_fmt
-from ..io.hdr import check_output_depth, hdr_encoder_args
+from ..io.hdr import check_output_depth, hdr_encoder_args, warn
 from ..io.mux import check_streams_fit, remux
 from ..io.probe import VideoInfo, probe
 from ..models.registry import DEFAULT_MODEL, resolve, sha256_of
 from .chain import ChainStreamer, load_chain, model_chain
+from .grey import GreyFrames
 from .outputs import (check_output_path, frame_file_name, install_frames, is_folder_output, make_parents,
                       output_path, remove_made, write_marker)
 from .scenes import DEFAULT_THRESHOLD
@@ -82,6 +83,9 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     """
     src, output = Path(input), output_path(output)
     info = probe(src)
+    if info.alpha:
+        warn(f"{src} has an alpha channel (transparency), which is dropped: the models enhance colour only, "
+             f"and the output has no alpha")
     if fps is not None:
         _set_rate(info, fps)
     codec = codec or DEFAULT_CODEC
@@ -130,8 +134,9 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
             with FrameReader(info, high_bit_depth=True) as reader, \
                     tqdm(total=info.frame_count, initial=done, unit="frame", disable=quiet, file=sys.stderr,
                          dynamic_ncols=True, desc=src.name[:30]) as bar:
-                for n, frame in enumerate(streamer.run(reader, start=done), done + 1):
-                    writer.write(frame)
+                source = GreyFrames(reader, first=done)
+                for n, frame in enumerate(streamer.run(source, start=done), done + 1):
+                    writer.write(source.output(n - 1, frame))
                     bar.update(1)
                     if progress is not None:
                         progress(n, info.frame_count)

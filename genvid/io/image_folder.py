@@ -68,6 +68,18 @@ def read_image(path: str | Path) -> np.ndarray:
         raise GenvidError(f"cannot read the frame {path}: {why}; re-export it or remove it from the folder") from None
 
 
+def image_has_alpha(path: str | Path) -> bool:
+    """True for an image with an alpha channel or a transparent colour (which read_image drops)."""
+    png = _png_bit_depth_and_colour(path)
+    if png is not None and png[1] in (4, 6):  # grey + alpha, RGBA
+        return True
+    try:
+        with Image.open(path) as im:
+            return im.mode in ("RGBA", "RGBa", "LA", "La", "PA") or "transparency" in im.info
+    except (OSError, ValueError, SyntaxError):
+        return False
+
+
 def write_image(path: str | Path, frame: np.ndarray) -> None:
     """Writes (H, W, 3) uint8 as 8-bit RGB, or uint16 as 16-bit RGB PNG."""
     if frame.dtype == np.uint16:
