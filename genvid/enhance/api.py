@@ -68,6 +68,9 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
             scene_threshold: float = DEFAULT_THRESHOLD, quiet: bool = False, progress=None) -> dict:
     """Enhances a video file or frame folder into `output` (a video file, or a folder of PNGs).
 
+    Missing folders above `output` are created; `overwrite` replaces a file, or in a folder only the frames
+    genvid wrote there, and never the input or a folder holding it (`outputs`).
+
     `model` is one model or a chain applied in order ("denoise,sr-x4", or a list); `tile`, `tile_overlap`
     and `precision` apply to each model, tiles in that model's input pixels.  `sigma` (8-bit units) fixes
     a denoiser's noise level, which it otherwise estimates from each frame; `strength` multiplies it.
