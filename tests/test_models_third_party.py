@@ -101,7 +101,7 @@ def test_convert_the_anchor(tmp_path):
 @pytest.mark.parametrize("kind,pattern", [
     ("junk", "not a PyTorch checkpoint, or a damaged one"),
     ("empty", "not a PyTorch checkpoint, or a damaged one"),
-    ("module", r"holds Python objects \(torch.nn.modules.linear.Linear\), not only tensors"),
+    ("module", r"as plain tensors: it holds Python objects \(torch.nn.modules.linear.Linear\), which genvid never"),
 ])
 def test_a_refused_or_junk_pth_says_so_without_torchs_advice(kind, pattern, tmp_path):
     path = tmp_path / f"{kind}.pth"

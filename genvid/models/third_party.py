@@ -25,21 +25,31 @@ LICENCE_NOTE = ("third-party weights: their licence is their publisher's, not ge
                 "models under BSD-3-Clause. Check the terms of the file you converted before redistributing it.")
 
 
+def load_plain(path: Path, expected: str):
+    """`torch.load(path, weights_only=True)`, with one-line errors that name the file and never relay torch's
+    advice to load it with `weights_only=False` (which could run the file's code); `expected` says what
+    the file should be."""
+    try:
+        return torch.load(str(path), map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise GenvidError(f"checkpoint not found: {path}") from None
+    except Exception as e:  # torch's messages name no file, and for a refused one advise weights_only=False
+        text = str(e)
+        # refused: the file names objects other than tensors (junk reads as an "Unsupported operand")
+        if isinstance(e, pickle.UnpicklingError) and "Weights only load failed" in text \
+                and "Unsupported operand" not in text:
+            found = re.search(r"GLOBAL ([\w.]+)", text)
+            what = f" ({found.group(1)})" if found else ""
+            why = f" as plain tensors: it holds Python objects{what}, which genvid never unpickles (that could run code)"
+        else:
+            why = ": not a PyTorch checkpoint, or a damaged one"
+        raise GenvidError(f"cannot load {path}{why}; give {expected}") from None
+
+
 def read_state(path: str | Path) -> dict[str, torch.Tensor]:
     """The tensors of a `.pth` checkpoint: `params_ema`, else `params`, else the top-level dict."""
     path = Path(path)
-    try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise GenvidError(f"checkpoint not found: {path}") from None
-    except pickle.UnpicklingError as e:  # the restricted unpickler refuses anything but tensors and containers
-        found = re.search(r"GLOBAL ([\w.]+)", str(e))
-        what = f" ({found.group(1)})" if found else ""
-        raise GenvidError(f"cannot load {path}: it holds Python objects{what}, not only tensors, and genvid never "
-                          f"runs a checkpoint's code; save the model's state_dict() instead") from None
-    except Exception:  # torch's messages for a file that is no checkpoint say nothing about the file
-        raise GenvidError(f"cannot load {path}: not a PyTorch checkpoint, or a damaged one; give a Real-ESRGAN "
-                          f".pth (a state dict of tensors)") from None
+    obj = load_plain(path, "a Real-ESRGAN .pth (a state dict of tensors)")
     state = None
     if isinstance(obj, dict):
         state = obj.get("params_ema", obj.get("params", obj))
