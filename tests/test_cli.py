@@ -145,3 +145,69 @@ def test_enhance_cli_chain_sigma_and_strength(clip_maker, tiny_denoise_dir, tmp_
                  env_weights=tiny_denoise_dir)
     lines = [ln for ln in bad.stderr.splitlines() if ln.strip()]
     assert bad.returncode == 2 and len(lines) == 1 and "no noise-level input" in lines[0]
+
+
+@pytest.mark.parametrize("case,needle", [
+    ("negative overlap", "--tile-overlap must be 0 or more"),
+    ("tiny tile", r"--tile 3 is too small for model tiny-x4: .* at least 17"),
+    ("junk first frame", r"cannot read the frame .*0001.png: not an image"),
+])
+def test_enhance_input_and_option_errors_are_one_line(case, needle, clip_maker, tiny_model_dir, tmp_path):
+    src, options = clip_maker("in.mp4", size="64x48", frames=2), []
+    if case == "negative overlap":
+        options = ["--tile", "32", "--tile-overlap", "-1"]
+    elif case == "tiny tile":
+        options = ["--tile", "3"]
+    else:
+        src = tmp_path / "frames"
+        src.mkdir()
+        (src / "0001.png").write_text("not a picture")
+    r = genvid("enhance", src, tmp_path / "out.mp4", "--model", "tiny-x4", *options, env_weights=tiny_model_dir)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and len(lines) == 1 and re.search(needle, lines[0]), r.stderr
+    assert not list(tmp_path.glob("*out.mp4*")), "no output, no work folder"
+
+
+def test_version_without_importing_torch():
+    import genvid as package
+
+    version = re.search(r'^version = "(.+)"$', (REPO / "pyproject.toml").read_text(), re.M).group(1)
+    assert package.__version__ == version
+    r = genvid("--version")
+    assert r.returncode == 0 and r.stdout == f"genvid {version}\n", r.stderr
+    code = ("import sys\nfrom genvid.cli.main import main\ntry:\n    main(['--version'])\nexcept SystemExit as e:\n"
+            "    assert e.code == 0\nprint(sorted(m for m in ('torch', 'numpy', 'tqdm') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert r.returncode == 0 and r.stdout.splitlines() == [f"genvid {version}", "[]"], r.stderr
+
+
+@pytest.mark.parametrize("stop", ["error", "interrupt"])
+def test_a_run_stopped_midway_says_so_on_a_line_of_its_own(stop, tiny_model_dir, tmp_path, capsys, monkeypatch):
+    import importlib
+
+    from genvid.cli.main import main
+    from genvid.io.image_folder import write_image
+
+    src = tmp_path / "frames"
+    src.mkdir()
+    for i in range(6):
+        write_image(src / f"{i}.png", np.full((16, 16, 3), 40 * i, np.uint8))
+    if stop == "error":
+        (src / "4.png").write_text("not a picture")
+        expected = "genvid enhance: error: cannot read the frame"
+    else:
+        segments = importlib.import_module("genvid.enhance.segments")
+        real_write, written = segments.SegmentWriter.write, []
+
+        def write(self, frame):
+            if len(written) == 2:
+                raise KeyboardInterrupt
+            written.append(frame)
+            real_write(self, frame)
+        monkeypatch.setattr(segments.SegmentWriter, "write", write)
+        expected = "genvid enhance: interrupted"
+    code = main(["enhance", str(src), str(tmp_path / "out.mkv"), "--model", "tiny-x4", "--codec", "ffv1"])
+    err = capsys.readouterr().err
+    assert code == (2 if stop == "error" else 130)
+    assert "frame" in err.split(expected)[0], "the progress bar was drawn"
+    assert f"\n{expected}" in err, repr(err)

@@ -36,6 +36,13 @@ def test_odd_size_input(clip_maker, tiny_model_dir, tmp_path):
     assert (info.width, info.height, info.frame_count) == (700, 572, 3)
 
 
+def test_an_eight_pixel_video(clip_maker, tiny_model_dir, tmp_path):
+    src = clip_maker("tiny.mp4", size="8x8", frames=3, pix_fmt="yuv444p")
+    genvid.enhance(src, tmp_path / "out.mp4", "tiny-x4", quiet=True, pix_fmt="yuv444p")
+    info = probe(tmp_path / "out.mp4")
+    assert (info.width, info.height, info.frame_count) == (32, 32, 3)
+
+
 def test_folder_in_folder_out_keeps_names(tiny_model_dir, tmp_path):
     src = tmp_path / "frames"
     src.mkdir()
@@ -95,7 +102,7 @@ def test_bad_input_raises_and_leaves_nothing(case, clip_maker, tiny_model_dir, t
     elif case == "truncated":
         src, pattern = _truncated(tmp_path, clip_maker), "truncated|corrupt|cannot read|cannot decode"
     elif case == "unwritable":
-        out, pattern = tmp_path / "no_such_dir" / "out.mp4", "does not exist"
+        out, pattern = tmp_path / "in.mp4" / "out.mp4", "in.mp4 is a file, not a folder"
     elif case == "unknown_model":
         kwargs["model"], pattern = "no-such-model", "unknown model 'no-such-model'"
     elif case == "fp16_cpu":
@@ -254,7 +261,7 @@ def test_a_chain_equals_its_models_applied_in_order_through_lossless_frames(clip
         assert np.array_equal(a, b)
     assert not np.array_equal(mid[0], read_frames(src)[0]), "the first model changes the frames"
     # a list names the same chain; tiles are per model, in each model's input pixels
-    genvid.enhance(src, tmp_path / "tiled", ["tiny-dn", "tiny-x4"], tile=16, quiet=True)
+    genvid.enhance(src, tmp_path / "tiled", ["tiny-dn", "tiny-x4"], tile=34, quiet=True)  # > 2 x 16 of overlap
     for a, b in zip(chain, read_frames(tmp_path / "tiled")):
         assert np.abs(a.astype(int) - b.astype(int)).max() <= 2
 
@@ -294,3 +301,35 @@ def test_chain_and_noise_level_errors(model, kwargs, pattern, clip_maker, tiny_d
     with pytest.raises(GenvidError, match=pattern):
         genvid.enhance(src, tmp_path / "out.mp4", model, quiet=True, **kwargs)
     assert leftovers(tmp_path) == [] and not (tmp_path / "out.mp4").exists()
+
+
+# ---- grey and alpha ---------------------------------------------------------------------------------------------
+
+def test_grey_in_grey_out(clip_maker, tiny_model_dir, tmp_path):
+    gray = clip_maker("gray.mkv", size="32x24", frames=3, codec="ffv1", pix_fmt="gray")
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    for i, f in enumerate(read_frames(clip_maker("c.mp4", size="32x24", frames=3))):
+        write_image(folder / f"{i}.png", f if i == 1 else np.repeat(f[..., 1:2], 3, axis=2))  # frame 1 in colour
+    for src, out in ((gray, tmp_path / "gray_out.mkv"), (gray, tmp_path / "gray_frames"), (folder, tmp_path / "up")):
+        frames = read_frames(genvid.enhance(src, out, "tiny-x4", quiet=True, codec="ffv1")["output"])
+        chroma = [max(np.abs(f[..., 0].astype(int) - f[..., 1]).max(), np.abs(f[..., 2].astype(int) - f[..., 1]).max())
+                  for f in frames]
+        assert chroma[0] == chroma[2] == 0
+        assert (chroma[1] > 0) == (src == folder), "a colour frame stays in colour"
+
+
+def test_an_alpha_channel_is_dropped_with_a_warning(clip_maker, tiny_model_dir, tmp_path, capsys):
+    from PIL import Image
+
+    argb = clip_maker("argb.mov", size="32x24", frames=2, codec="qtrle", pix_fmt="argb")
+    folder = tmp_path / "rgba"
+    folder.mkdir()
+    for i in range(2):
+        Image.fromarray(np.full((24, 32, 4), 100 + i, np.uint8), "RGBA").save(folder / f"{i}.png")
+    for src in (argb, folder):
+        genvid.enhance(src, tmp_path / f"{src.stem}.mp4", "tiny-x4", quiet=True)
+        warnings = [ln for ln in capsys.readouterr().err.splitlines() if "alpha" in ln]
+        assert len(warnings) == 1 and warnings[0].startswith(f"genvid: warning: {src} has an alpha channel")
+    genvid.enhance(clip_maker("plain.mp4", size="32x24", frames=2), tmp_path / "plain_out.mp4", "tiny-x4", quiet=True)
+    assert "alpha" not in capsys.readouterr().err

@@ -42,3 +42,22 @@ def test_small_overlap_is_blended_not_seamed():
     whole = next(Streamer(wm, "cpu").run([frame])).astype(int)
     tiled = next(Streamer(wm, "cpu", tile=16, overlap=2).run([frame])).astype(int)
     assert np.abs(whole - tiled).mean() < 8
+
+
+@pytest.mark.parametrize("tile,overlap,pattern", [
+    (-5, None, "--tile must be 0"),
+    (32, -1, "--tile-overlap must be 0 or more"),
+    (3, None, "--tile 3 is too small for model m: with 10 pixels of overlap it must be at least 21"),
+    (20, None, "at least 21"),
+    (8, 0, "at least 16"),
+])
+def test_bad_tiles_are_refused_saying_the_least(tile, overlap, pattern):
+    from genvid.enhance.tiling import check_tiles
+    from genvid.errors import GenvidError
+
+    wm = WindowModel(SlidingWindowSR(channels=8, blocks=2, radius=1))
+    assert wm.default_overlap == 10
+    with pytest.raises(GenvidError, match=pattern):
+        check_tiles([wm], ["m"], tile, overlap)
+    for fine in ((0, None), (21, None), (16, 0), (0, 50)):
+        check_tiles([wm], ["m"], *fine)

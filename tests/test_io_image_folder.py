@@ -134,3 +134,30 @@ def test_writer_to_folder_keeps_names_and_depth(tmp_path):
     folder = writer.finish()
     assert [p.name for p in list_frames(folder)] == ["shot_9.png", "shot_10.png"]
     assert all(np.array_equal(read_image(p), f) for p, f in zip(list_frames(folder), frames))
+
+
+@pytest.mark.parametrize("damage", ["junk", "truncated"])
+def test_a_frame_that_is_no_image_says_which_file(tmp_path, damage):
+    write_image(tmp_path / "f1.png", solid(1, 32, 32))
+    write_image(tmp_path / "f2.png", (np.random.default_rng(0).random((32, 32, 3)) * 255).astype(np.uint8))
+    data = (tmp_path / "f2.png").read_bytes()
+    (tmp_path / "f2.png").write_bytes(b"hello, not a picture\n" if damage == "junk" else data[:len(data) // 2])
+    with pytest.raises(GenvidError, match=r"cannot read the frame .*f2.png: .*; re-export it or remove it"):
+        read_image(tmp_path / "f2.png")
+    with pytest.raises(GenvidError, match="f2.png"):
+        read_all(probe(tmp_path))
+    (tmp_path / "f1.png").write_bytes(b"junk")  # the first frame, which probe reads for the size
+    with pytest.raises(GenvidError, match="cannot read the frame .*f1.png"):
+        probe(tmp_path)
+
+
+def test_image_has_alpha_and_a_folder_of_rgba_frames_says_so(tmp_path):
+    from genvid.io.image_folder import image_has_alpha
+
+    Image.fromarray(np.zeros((4, 4, 4), np.uint8), "RGBA").save(tmp_path / "rgba.png")
+    Image.fromarray(np.zeros((4, 4, 2), np.uint8), "LA").save(tmp_path / "la.png")
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / "rgb.png")
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / "keyed.png", transparency=(0, 0, 0))
+    assert [image_has_alpha(tmp_path / f"{n}.png") for n in ("rgba", "la", "rgb", "keyed")] == [True, True, False, True]
+    assert probe(tmp_path).alpha  # its first frame, keyed.png, has a transparent colour
+    assert read_image(tmp_path / "rgba.png").shape == (4, 4, 3)

@@ -60,6 +60,14 @@ def test_probe_odd_frame_size(tmp_path):
     assert (info.width, info.height, info.frame_count) == (175, 143, 3)
 
 
+@pytest.mark.parametrize("size,codec,suffix", [("8x8", "libx264", ".mp4"), ("2x2", "ffv1", ".mkv"),
+                                               ("8x100", "libx264", ".mov"), ("100x8", "ffv1", ".mkv")])
+def test_probe_frame_sizes_under_ten_pixels(tmp_path, size, codec, suffix):
+    """A one-digit side is a size too (the codec tag, e.g. 0x31637661, is not)."""
+    info = probe(make_clip(tmp_path / f"tiny{suffix}", size=size, frames=3, codec=codec, pix_fmt="yuv444p"))
+    assert f"{info.width}x{info.height}" == size and info.frame_count == 3
+
+
 def test_probe_lists_audio_when_present(tmp_path):
     info = probe(make_clip(tmp_path / "a.mp4", frames=10, audio=True))
     assert info.audio == ["aac"]
@@ -164,3 +172,12 @@ def test_probe_hdr_transfer(tmp_path):
     assert (info.color_transfer, info.color_primaries, info.color_space) == ("smpte2084", "bt2020", "bt2020nc")
     assert info.hdr == "PQ"
     assert probe(make_clip(tmp_path / "sdr.mp4", frames=2)).hdr is None
+
+
+@pytest.mark.parametrize("name,codec,pix_fmt,alpha", [("argb.mov", "qtrle", "argb", True),
+                                                      ("yuva.mkv", "ffv1", "yuva420p", True),
+                                                      ("alpha.webm", "libvpx-vp9", "yuva420p", True),
+                                                      ("gray.mkv", "ffv1", "gray", False),
+                                                      ("plain.mp4", "libx264", "yuv420p", False)])
+def test_probe_notes_an_alpha_channel(tmp_path, name, codec, pix_fmt, alpha):
+    assert probe(make_clip(tmp_path / name, size="32x24", frames=2, codec=codec, pix_fmt=pix_fmt)).alpha is alpha

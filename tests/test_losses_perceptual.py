@@ -75,6 +75,16 @@ def test_refuses_code_and_wrong_tensors(tmp_path, no_lpips_backbone):
         load_lpips("alex", backbone_path=other)
 
 
+def test_a_junk_or_refused_backbone_is_one_line_without_torchs_advice(tmp_path, no_lpips_backbone):
+    evil, junk = tmp_path / "evil.pth", tmp_path / "junk.pth"
+    torch.save(collections.OrderedDict(x=NotATensor()), evil)
+    junk.write_bytes(b"not a checkpoint" * 10)
+    for path, pattern in ((evil, "holds Python objects"), (junk, "not a PyTorch checkpoint, or a damaged one")):
+        with pytest.raises(GenvidError, match=pattern) as e:
+            load_lpips("alex", backbone_path=path)
+        assert "weights_only" not in str(e.value) and "\n" not in str(e.value) and "LPIPS" in str(e.value)
+
+
 def test_loss_on_images_and_videos(random_lpips_backbone):
     loss = LPIPSLoss("alex", reduction="none")
     torch.manual_seed(2)

@@ -56,3 +56,18 @@ def test_size_and_length_mismatch(clip_maker):
         evaluate_videos(str(a), str(b))
     with pytest.raises(GenvidError, match="3 frames but"):
         evaluate_videos(str(a), str(c))
+
+
+def test_a_progress_bar_over_frames_on_a_terminal_unless_quiet(clip_maker, monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    src = clip_maker("a.mkv", size="32x32", frames=3, codec="ffv1", pix_fmt="yuv444p")
+    for stream, quiet, shown in ((Terminal(), False, True), (Terminal(), True, False), (io.StringIO(), False, False)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        result = evaluate_videos(str(src), str(src), with_vmaf=False, with_lpips=False, quiet=quiet)
+        assert result["frames"] == 3
+        assert ("3/3" in stream.getvalue() and "frame" in stream.getvalue()) == shown, stream.getvalue()

@@ -96,3 +96,34 @@ def test_convert_the_anchor(tmp_path):
     x = torch.rand(1, 1, 3, 16, 16)
     with torch.no_grad():
         assert torch.equal(a(x), b(x))
+
+
+@pytest.mark.parametrize("kind,pattern", [
+    ("junk", "not a PyTorch checkpoint, or a damaged one"),
+    ("empty", "not a PyTorch checkpoint, or a damaged one"),
+    ("module", r"as plain tensors: it holds Python objects \(torch.nn.modules.linear.Linear\), which genvid never"),
+])
+def test_a_refused_or_junk_pth_says_so_without_torchs_advice(kind, pattern, tmp_path):
+    path = tmp_path / f"{kind}.pth"
+    if kind == "module":
+        torch.save({"params_ema": torch.nn.Linear(2, 2)}, path)
+    else:
+        path.write_bytes(b"hello, not a checkpoint\n" * 20 if kind == "junk" else b"")
+    for load in (lambda: load_model(str(path)), lambda: convert_checkpoint(path, tmp_path / "o.safetensors")):
+        with pytest.raises(GenvidError, match=pattern) as e:
+            load()
+        message = str(e.value)
+        assert "weights_only" not in message and "\n" not in message and "\x1b" not in message
+    assert not (tmp_path / "o.safetensors").exists()
+
+
+def test_a_pth_whose_tensors_do_not_fit_names_them_with_shapes(tmp_path):
+    state = tiny_rrdb(4).state_dict()
+    del state["body.0.rdb1.conv2.weight"]
+    state["conv_hr.weight"] = torch.zeros(8, 8, 1, 1)
+    torch.save({"params_ema": state}, tmp_path / "odd.pth")
+    for load in (lambda: load_model(str(tmp_path / "odd.pth")),
+                 lambda: convert_checkpoint(tmp_path / "odd.pth", tmp_path / "o.safetensors")):
+        with pytest.raises(GenvidError, match=r"do not fit RRDBNet \(wrong shapes: conv_hr.weight \(expected 8x8x3x3, "
+                                              r"got 8x8x1x1\); missing: body.0.rdb1.conv2.weight \(4x12x3x3\)\)"):
+            load()

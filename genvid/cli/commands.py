@@ -91,6 +91,7 @@ def add_eval(sub) -> None:
                    help="torchvision ImageNet weights of that backbone (default: $GENVID_LPIPS_BACKBONE, then "
                         "torch hub's checkpoints folder); never downloaded")
     p.add_argument("--device", default="auto", help="device for LPIPS: auto, cpu or cuda[:N] (default auto)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
 
     def run(a):
         from ..enhance.api import pick_device
@@ -105,7 +106,7 @@ def add_eval(sub) -> None:
             pyplot()
         result = evaluate_videos(a.pred, a.ref, crop=a.crop, with_vmaf=not a.no_vmaf, with_lpips=not a.no_lpips,
                                  lpips_net=a.lpips_net, lpips_backbone=a.lpips_backbone,
-                                 device=str(pick_device(a.device)))
+                                 device=str(pick_device(a.device)), quiet=a.quiet)
         if a.csv:
             write_csv(result["per_frame"], a.csv)
         if a.plot:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import sys
 import time
 from fractions import Fraction
@@ -24,13 +23,17 @@ from tqdm import tqdm
 from ..errors import GenvidError
 from ..io.decode import FrameReader
 from ..io.encode import DEFAULT_CODEC, DEFAULT_CRF, colour_tag_args, colour_tags, is_high_depth, output_pix_fmt
-from ..io.hdr import check_output_depth, hdr_encoder_args
+from ..io.hdr import check_output_depth, hdr_encoder_args, warn
 from ..io.mux import check_streams_fit, remux
 from ..io.probe import VideoInfo, probe
 from ..models.registry import DEFAULT_MODEL, resolve, sha256_of
 from .chain import ChainStreamer, load_chain, model_chain
+from .grey import GreyFrames
+from .outputs import (check_output_path, frame_file_name, install_frames, is_folder_output, make_parents,
+                      output_path, remove_made, write_marker)
 from .scenes import DEFAULT_THRESHOLD
 from .segments import SEGMENT_SECONDS, OutputSpec, SegmentWriter, check_output, concat_list
+from .tiling import check_tiles
 from .workdir import WorkFolder, fsync_file, fsync_folder
 
 PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -57,32 +60,6 @@ def pick_precision(precision: str, device: torch.device) -> torch.dtype | None:
     return PRECISIONS[precision]
 
 
-def is_folder_output(output: Path) -> bool:
-    return output.is_dir() or output.suffix == "" or str(output).endswith(os.sep)
-
-
-def same_file(a: Path, b: Path) -> bool:
-    """The same file or folder, also through symbolic or hard links."""
-    if a.resolve() == b.resolve():
-        return True
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def _check_output(src: Path, output: Path, overwrite: bool) -> None:
-    if same_file(src, output):
-        raise GenvidError(f"output {output} is the input; choose another output path")
-    if output.exists() and not overwrite:
-        raise GenvidError(f"output {output} exists; pass --overwrite to replace it")
-    parent = output.resolve().parent
-    if not parent.is_dir():
-        raise GenvidError(f"cannot write {output}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise GenvidError(f"cannot write {output}: folder {parent} is not writable")
-
-
 def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", precision: str = "auto",
             tile: int = 0, tile_overlap: int | None = None, codec: str | None = None, crf: int | None = None,
             pix_fmt: str | None = None, fps: str | None = None, sigma: float | None = None, strength: float = 1.0,
@@ -90,6 +67,9 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
             segment_frames: int | None = None, segment_seconds: float = SEGMENT_SECONDS, scene_cuts: bool = True,
             scene_threshold: float = DEFAULT_THRESHOLD, quiet: bool = False, progress=None) -> dict:
     """Enhances a video file or frame folder into `output` (a video file, or a folder of PNGs).
+
+    Missing folders above `output` are created; `overwrite` replaces a file, or in a folder only the frames
+    genvid wrote there, and never the input or a folder holding it (`outputs`).
 
     `model` is one model or a chain applied in order ("denoise,sr-x4", or a list); `tile`, `tile_overlap`
     and `precision` apply to each model, tiles in that model's input pixels.  `sigma` (8-bit units) fixes
@@ -104,8 +84,11 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     "scene_cuts"}: frames in the output, frames kept from the earlier run, segments written by this run,
     and the frames that start a new scene (None when no frame was decoded).
     """
-    src, output = Path(input), Path(output)
+    src, output = Path(input), output_path(output)
     info = probe(src)
+    if info.alpha:
+        warn(f"{src} has an alpha channel (transparency), which is dropped: the models enhance colour only, "
+             f"and the output has no alpha")
     if fps is not None:
         _set_rate(info, fps)
     codec = codec or DEFAULT_CODEC
@@ -123,19 +106,26 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     work = WorkFolder(output)
     if resume and work.finish_joined(settings):  # the earlier run died after joining: its output is whole
         return _result(output, info.frame_count, 0.0, info.frame_count, 0, 0, None)
-    _check_output(src, output, overwrite)
+    check_output_path(src, output, overwrite,
+                      [frame_file_name(info, i) for i in range(info.frame_count)] if folder_out else None)
     if not folder_out:
         check_streams_fit(info, output)
     check_output_depth(info, codec, pix_fmt, folder_out)
     nets = load_chain(names, dev, sigma, strength)
+    check_tiles(nets, names, tile, tile_overlap)
     scale = math.prod(n.scale for n in nets)
     out_fmt = output_pix_fmt(codec, pix_fmt)
     high = is_high_depth(out_fmt) or (info.bit_depth > 8 and (folder_out or out_fmt is None))
     spec = OutputSpec(info, info.width * scale, info.height * scale, folder_out, high, codec, crf, pix_fmt,
                       tuple(hdr_encoder_args(info, codec, folder_out)))
-    if not folder_out:
-        check_output(spec, output)
-    done = work.open(settings, resume, overwrite)
+    created = make_parents(output)
+    try:
+        if not folder_out:
+            check_output(spec, output)
+        done = work.open(settings, resume, overwrite)
+    except BaseException:
+        remove_made(created)
+        raise
     writer, cuts, start = None, None, time.time()
     try:
         writer = SegmentWriter(spec, work, done, segment_frames, segment_seconds)
@@ -143,15 +133,16 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
             streamer = ChainStreamer(nets, dev, dtype, tile=tile, overlap=tile_overlap, high_bit_depth=high,
                                      source_high_depth=info.bit_depth > 8,
                                      scene_threshold=scene_threshold if scene_cuts else None)
-            with FrameReader(info, high_bit_depth=True) as reader:
-                bar = tqdm(total=info.frame_count, initial=done, unit="frame", disable=quiet, file=sys.stderr,
-                           dynamic_ncols=True, desc=src.name[:30])
-                for n, frame in enumerate(streamer.run(reader, start=done), done + 1):
-                    writer.write(frame)
+            # the bar is closed however the loop ends, so that an error or "interrupted" starts its own line
+            with FrameReader(info, high_bit_depth=True) as reader, \
+                    tqdm(total=info.frame_count, initial=done, unit="frame", disable=quiet, file=sys.stderr,
+                         dynamic_ncols=True, desc=src.name[:30]) as bar:
+                source = GreyFrames(reader, first=done)
+                for n, frame in enumerate(streamer.run(source, start=done), done + 1):
+                    writer.write(source.output(n - 1, frame))
                     bar.update(1)
                     if progress is not None:
                         progress(n, info.frame_count)
-                bar.close()
             cuts = list(streamer.cuts)
         writer.finish()
         if writer.frames_written != info.frame_count:
@@ -161,7 +152,10 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     except BaseException as e:
         if writer is not None:
             writer.abort()
-        raise _keep_or_clean(work, info, e) from None
+        error = _keep_or_clean(work, info, e)
+        if not work.path.exists():
+            remove_made(created)
+        raise error from None
     seconds = time.time() - start
     return _result(output, info.frame_count, seconds, done, info.frame_count - done, writer.segments_written, cuts)
 
@@ -195,6 +189,7 @@ def _join(work: WorkFolder, spec: OutputSpec, output: Path, tags: dict) -> None:
     """Joins the segments into one file inside the work folder, records it, renames it onto `output`."""
     if spec.folder:
         joined = work.path / "frames"
+        write_marker(joined, [p.name for p in joined.iterdir()])
     else:
         joined = work.path / f"joined{output.suffix}"
         segments = work.segments
@@ -206,9 +201,10 @@ def _join(work: WorkFolder, spec: OutputSpec, output: Path, tags: dict) -> None:
         fsync_file(joined)
     work.mark_joined(joined)
     if spec.folder:
-        _remove(output)
-    os.replace(joined, output)
-    fsync_folder(output.parent)
+        install_frames(joined, output)
+    else:
+        os.replace(joined, output)
+        fsync_folder(output.parent)
     work.remove()
 
 
@@ -235,9 +231,3 @@ def _result(output: Path, frames: int, seconds: float, resumed_from: int, proces
             "fps": round(processed / seconds, 3) if seconds else None, "resumed_from": resumed_from,
             "segments": segments, "scene_cuts": cuts}
 
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)

@@ -26,7 +26,8 @@ from pathlib import Path
 
 from ..errors import GenvidError
 from ..yaml_file import read_yaml
-from .api import enhance, same_file
+from .api import enhance
+from .outputs import same_file
 from .workdir import WorkFolder
 
 OPTIONS = {"model", "device", "precision", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps", "sigma",
@@ -120,7 +121,6 @@ def run_job(job: dict, emit) -> dict:
 
     start, resumed = time.time(), 0
     try:
-        Path(job["output"]).parent.mkdir(parents=True, exist_ok=True)
         result = enhance(job["input"], job["output"], quiet=True, resume=True, progress=progress, **job["options"])
         row["frames"] = result["frames"]
         resumed = result["resumed_from"]

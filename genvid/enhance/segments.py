@@ -34,6 +34,7 @@ from ..errors import GenvidError
 from ..io.encode import Encoder, QueuedWriter
 from ..io.image_folder import write_image
 from ..io.probe import VideoInfo
+from .outputs import frame_file_name
 from .workdir import WorkFolder, fsync_file, fsync_folder
 
 SEGMENT_SECONDS = 60.0
@@ -112,12 +113,11 @@ class _FrameFiles:
     def __init__(self, spec: OutputSpec, work: WorkFolder, index: int, start: int):
         self.folder = work.path / "frames"
         self.folder.mkdir(exist_ok=True)
-        self.names = spec.info.frame_names if spec.info.is_image_folder else None
+        self.info = spec.info
         self.written: list[Path] = []
 
     def write(self, frame: np.ndarray, index: int) -> None:
-        name = self.names[index] if self.names else f"{index + 1:08d}.png"
-        path = self.folder / (Path(name).stem + ".png")
+        path = self.folder / frame_file_name(self.info, index)
         write_image(path, frame)
         self.written.append(path)
 

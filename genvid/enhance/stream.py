@@ -22,7 +22,7 @@ import torch
 from einops import rearrange
 
 from .scenes import SceneCuts
-from .tiling import Blender, feather_width, plan_tiles
+from .tiling import Blender, feather_width, plan_tiles, tile_geometry
 from .window import WindowModel
 
 
@@ -50,9 +50,7 @@ class Streamer:
                  overlap: int | None = None, high_bit_depth: bool = False, scene_threshold: float | None = None,
                  cuts_from: Streamer | None = None):
         self.m, self.device, self.autocast_dtype = model, torch.device(device), autocast_dtype
-        m = model.input_multiple  # e.g. 2 for a model that pixel-unshuffles by 2: tiles start on that grid
-        self.tile = -(-tile // m) * m if tile > 0 else tile
-        self.overlap = -(-(model.default_overlap if overlap is None else overlap) // m) * m
+        self.tile, self.overlap = tile_geometry(model, tile, overlap)  # on the model's input grid
         self.high_bit_depth = high_bit_depth
         self.scene_threshold = scene_threshold  # None: the whole video is one scene
         self.cuts: list[int] = []  # frames that start a new scene, ascending (filled by run)

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 
 import torch
 
+from ..errors import GenvidError
+
+# below this many pixels a tile's fixed cost dominates, whatever the overlap
+MIN_TILE = 16
 
 @dataclass(frozen=True)
 class Tile:
@@ -26,6 +30,32 @@ class Tile:
     bottom: int
     left: int
     right: int
+
+
+def tile_geometry(model, tile: int, overlap: int | None) -> tuple[int, int]:
+    """(tile, overlap) as `model` (a WindowModel) runs them: rounded up to its input multiple, so that tiles
+    start on its grid; the overlap defaults to the model's own."""
+    m = model.input_multiple
+    overlap = model.default_overlap if overlap is None else overlap
+    return (-(-tile // m) * m if tile > 0 else tile), -(-overlap // m) * m
+
+
+def check_tiles(models: list, names: list[str], tile: int, overlap: int | None) -> None:
+    """Refuses a negative --tile or --tile-overlap, and tiles too small to be worth their context: a tile
+    must be more than twice its overlap (else most of the work is on context) and at least MIN_TILE."""
+    if tile < 0:
+        raise GenvidError(f"--tile must be 0 (whole frames) or a tile size in pixels, got {tile}")
+    if overlap is not None and overlap < 0:
+        raise GenvidError(f"--tile-overlap must be 0 or more pixels, got {overlap}")
+    if tile == 0:
+        return
+    for name, model in zip(names, models):
+        size, context = tile_geometry(model, tile, overlap)
+        least = max(2 * context + 1, MIN_TILE)
+        if size < least:
+            raise GenvidError(f"--tile {tile} is too small for model {name}: with {context} pixels of overlap it must "
+                              f"be at least {least} (more than twice the overlap, and at least {MIN_TILE}); pass a "
+                              f"larger --tile, a smaller --tile-overlap, or --tile 0 for whole frames")
 
 
 def plan_tiles(height: int, width: int, tile: int, overlap: int) -> list[Tile]:

@@ -176,7 +176,11 @@ class WorkFolder:
             return False
         self._lock()
         joined = self.path / found["joined"]
-        if joined.exists():
+        if joined.is_dir():  # a frame folder: it replaces only the frames genvid wrote
+            from .outputs import install_frames
+
+            install_frames(joined, self.output)
+        elif joined.exists():
             os.replace(joined, self.output)
             fsync_folder(self.output.parent)
         elif not self.output.exists():

@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
@@ -52,14 +52,32 @@ def _read_png16_colour(path: str | Path) -> np.ndarray:
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """An RGB frame as (H, W, 3) uint8, or uint16 for 16-bit images."""
+    """An RGB frame as (H, W, 3) uint8, or uint16 for 16-bit images; GenvidError for a file that is no image."""
     png = _png_bit_depth_and_colour(path)
     if png is not None and png[0] == 16 and png[1] in (2, 4, 6):
         return _read_png16_colour(path)
-    with Image.open(path) as im:
-        if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-            return np.repeat(np.asarray(im, dtype=np.uint16)[..., None], 3, axis=2)
-        return np.array(im.convert("RGB"))  # writable, so torch can wrap it without a copy
+    try:
+        with Image.open(path) as im:
+            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+                return np.repeat(np.asarray(im, dtype=np.uint16)[..., None], 3, axis=2)
+            return np.array(im.convert("RGB"))  # writable, so torch can wrap it without a copy
+    except (OSError, ValueError, SyntaxError) as e:  # Pillow's errors for junk, truncated or unsupported files
+        from ..errors import GenvidError
+
+        why = "not an image Pillow can read" if isinstance(e, UnidentifiedImageError) else str(e).rstrip(".")
+        raise GenvidError(f"cannot read the frame {path}: {why}; re-export it or remove it from the folder") from None
+
+
+def image_has_alpha(path: str | Path) -> bool:
+    """True for an image with an alpha channel or a transparent colour (which read_image drops)."""
+    png = _png_bit_depth_and_colour(path)
+    if png is not None and png[1] in (4, 6):  # grey + alpha, RGBA
+        return True
+    try:
+        with Image.open(path) as im:
+            return im.mode in ("RGBA", "RGBa", "LA", "La", "PA") or "transparency" in im.info
+    except (OSError, ValueError, SyntaxError):
+        return False
 
 
 def write_image(path: str | Path, frame: np.ndarray) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import GenvidError
 from .ffmpeg import last_error_line, run_ffmpeg
-from .image_folder import list_frames, read_image
+from .image_folder import image_has_alpha, list_frames, read_image
 
 NTSC_BASES = (24, 30, 48, 60, 120, 240)
 HDR_TRANSFERS = {"smpte2084": "PQ", "arib-std-b67": "HLG"}
@@ -51,6 +51,7 @@ class VideoInfo:
     video_start: float = 0.0  # the first video frame's presentation time
     audio: list[str] = field(default_factory=list)  # codec names, one per stream
     subtitles: list[str] = field(default_factory=list)
+    alpha: bool = False  # the frames have an alpha channel (decoding drops it)
     is_image_folder: bool = False
     frame_names: list[str] = field(default_factory=list)  # image folders only
 
@@ -69,7 +70,14 @@ class VideoInfo:
         return HDR_TRANSFERS.get(self.color_transfer or "")
 
 
+# "…, yuv420p(progressive), 8x8 [SAR 1:1 DAR 1:1], …": a size of its own (not inside a codec tag "0x31637661")
+_SIZE = re.compile(r"(?:^|[\s,])(\d{1,5})x(\d{1,5})(?=[\s,\[]|$)")
 _STREAM = re.compile(r"Stream #0:(\d+)(?:\[\w+\])?(?:\(\w+\))?: (Video|Audio|Subtitle|Data|Attachment): (.*)")
+
+
+def _has_alpha(pix_fmt: str, header: str) -> bool:
+    """A pixel format with an alpha channel, or VP8/VP9 alpha (decoded as a side stream: `alpha_mode: 1`)."""
+    return bool(re.match(r"(rgba|bgra|argb|abgr|yuva|gbrap|ya\d)", pix_fmt) or re.search(r"alpha_mode\s*:\s*1", header))
 
 
 def _bit_depth(pix_fmt: str) -> int:
@@ -191,7 +199,7 @@ def probe(path: str | Path) -> VideoInfo:
     if not video:
         raise GenvidError(f"{path} has no video stream; give a file with video")
     desc = video[0][2]
-    m = re.search(r"(\d{2,5})x(\d{2,5})", desc)
+    m = _SIZE.search(desc)
     if not m:
         raise GenvidError(f"cannot read the frame size of {path}")
     width, height = int(m.group(1)), int(m.group(2))
@@ -221,7 +229,8 @@ def probe(path: str | Path) -> VideoInfo:
     tb, times = packets.time_base, packets.times
     fps, vfr = _pick_rate(exact, header, times, tb)
     return VideoInfo(str(path), width, height, count, fps, duration, codec, pix_fmt, _bit_depth(pix_fmt),
-                     rotation, sample_aspect=sample_aspect, variable_frame_rate=vfr, time_base=tb,
+                     rotation, sample_aspect=sample_aspect, alpha=_has_alpha(pix_fmt, r.stderr),
+                     variable_frame_rate=vfr, time_base=tb,
                      frame_times=times if vfr else None, end_time=times[-1] + packets.last_duration if vfr else None,
                      start_time=float(start.group(1)) if start else 0.0,
                      video_start=float(times[0] * tb) if times else 0.0,
@@ -238,4 +247,5 @@ def _probe_folder(folder: Path, fps: Fraction = Fraction(25)) -> VideoInfo:
     h, w = first.shape[:2]
     depth = 16 if first.dtype.itemsize == 2 else 8
     return VideoInfo(str(folder), w, h, len(frames), fps, float(len(frames) / fps), "image", "rgb48le" if depth == 16
-                     else "rgb24", depth, is_image_folder=True, frame_names=[p.name for p in frames])
+                     else "rgb24", depth, alpha=image_has_alpha(frames[0]), is_image_folder=True,
+                     frame_names=[p.name for p in frames])

@@ -72,10 +72,9 @@ def lpips_available(net: str = "alex", backbone_path: str | Path | None = None) 
 
 
 def _backbone_state(net: str, path: Path) -> dict[str, torch.Tensor]:
-    try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as e:  # the restricted unpickler refuses code; a damaged file fails here too
-        raise GenvidError(f"cannot read LPIPS backbone {path} as plain tensors: {str(e).splitlines()[0]}") from None
+    from ..models.third_party import load_plain
+
+    obj = load_plain(path, f"torchvision's ImageNet weights of {net} for the LPIPS backbone")
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise GenvidError(f"{path} is not a torchvision state dict")
     return obj

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import sys
 from pathlib import Path
 
 from ..errors import GenvidError
@@ -28,8 +29,13 @@ def ordered(keys) -> list[str]:
 
 
 def evaluate_videos(pred: str, ref: str, crop: int = 0, with_vmaf: bool = True, with_lpips: bool = True,
-                    lpips_net: str = "alex", lpips_backbone: str | None = None, device: str = "cpu") -> dict:
-    """{"frames": n, "mean": {score: mean}, "per_frame": [{score: value}], "notes": [one-line notes]}."""
+                    lpips_net: str = "alex", lpips_backbone: str | None = None, device: str = "cpu",
+                    quiet: bool = False) -> dict:
+    """{"frames": n, "mean": {score: mean}, "per_frame": [{score: value}], "notes": [one-line notes]}.
+
+    A progress bar over the frames goes to stderr when it is a terminal, unless `quiet`."""
+    from tqdm import tqdm
+
     from ..losses.perceptual import lpips_available
 
     pi, ri = probe(pred), probe(ref)
@@ -52,7 +58,9 @@ def evaluate_videos(pred: str, ref: str, crop: int = 0, with_vmaf: bool = True, 
             from .perceptual import PerceptualScores
 
             perceptual = PerceptualScores(lpips_net, lpips_backbone, device)
-    with FrameReader(pi) as a, FrameReader(ri) as b:
+    with FrameReader(pi) as a, FrameReader(ri) as b, \
+            tqdm(total=pi.frame_count, unit="frame", disable=True if quiet else None, file=sys.stderr,
+                 dynamic_ncols=True, desc=Path(pred).name[:30]) as bar:
         for fa, fb in zip(a, b):
             rows.append(frame_scores(fa, fb, crop=crop))
             value = flow.add(fa, fb) if flow is not None else None
@@ -60,8 +68,11 @@ def evaluate_videos(pred: str, ref: str, crop: int = 0, with_vmaf: bool = True, 
                 rows[-1]["tof"] = value
             if perceptual is not None:
                 rows[-1].update(perceptual.add(fa, fb))  # lpips; tlp from the second frame
+            bar.update(1)
+        if with_vmaf:
+            bar.set_postfix_str("VMAF")  # one more pass over both videos, in ffmpeg
+            per_frame = vmaf(pred, ref)["per_frame"]
     if with_vmaf:
-        per_frame = vmaf(pred, ref)["per_frame"]
         if len(per_frame) != len(rows):
             raise GenvidError(f"VMAF scored {len(per_frame)} frames of {len(rows)}")
         for row, v in zip(rows, per_frame):

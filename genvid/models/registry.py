@@ -104,14 +104,46 @@ def load_model(name_or_path: str = DEFAULT_MODEL, device: str | torch.device = "
 
         state, card = read_third_party(path)
     model = build_model(card["arch"], card.get("args", {}))
-    try:
-        if path.suffix != ".pth":
+    if path.suffix != ".pth":
+        try:
             state = load_file(str(path))
-        model.load_state_dict(state)
-    except Exception as e:  # safetensors and torch raise several kinds for bad files
-        raise GenvidError(f"cannot load weights {path}: {str(e).splitlines()[0]}") from None
+        except Exception as e:  # safetensors raises several kinds for bad files
+            raise GenvidError(f"cannot load weights {path}: {str(e).splitlines()[0]}; the file is damaged or "
+                              f"not a .safetensors file") from None
+    load_state(model, state, path)
     model.card = card
     return model.eval().to(device)
+
+
+def _shape(t) -> str:
+    shape = getattr(t, "shape", None)
+    return type(t).__name__ if shape is None else ("x".join(map(str, shape)) or "scalar")
+
+
+def _some(items: list[str], shown: int = 3) -> str:
+    return ", ".join(items[:shown]) + (f" and {len(items) - shown} more" if len(items) > shown else "")
+
+
+def load_state(model: nn.Module, state: dict, path: Path) -> None:
+    """Loads `state` into `model`, or says which tensors do not fit: a few names, expected and found shapes.
+
+    For a `.safetensors` file the model is built from its card, so a mismatch means a card of other weights;
+    for a `.pth` it is built from the tensors' own names and shapes, so a layout genvid does not know."""
+    expected = model.state_dict()
+    wrong = [f"{k} (expected {_shape(v)}, got {_shape(state[k])})" for k, v in expected.items()
+             if k in state and tuple(getattr(state[k], "shape", ())) != tuple(v.shape)]
+    missing = [f"{k} ({_shape(v)})" for k, v in expected.items() if k not in state]
+    unexpected = [f"{k} ({_shape(v)})" for k, v in state.items() if k not in expected]
+    problems = [f"{label} {_some(items)}" for label, items in
+                (("wrong shapes:", wrong), ("missing:", missing), ("unexpected:", unexpected)) if items]
+    if problems:
+        fix = ("the checkpoint is damaged, or not in the Real-ESRGAN layout genvid reads" if Path(path).suffix == ".pth"
+               else f"check that {Path(path).with_suffix('.json').name} is the card of these weights")
+        raise GenvidError(f"the tensors in {path} do not fit {type(model).__name__} ({'; '.join(problems)}); {fix}")
+    try:
+        model.load_state_dict(state)
+    except Exception as e:  # e.g. a value that is no tensor
+        raise GenvidError(f"cannot load weights {path}: {str(e).splitlines()[0]}") from None
 
 
 def count_parameters(model: nn.Module) -> int:

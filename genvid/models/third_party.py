@@ -7,6 +7,8 @@ is recognised from its parameter names and its shape arguments are read off the 
 """
 from __future__ import annotations
 
+import pickle
+import re
 from pathlib import Path
 
 import torch
@@ -23,15 +25,31 @@ LICENCE_NOTE = ("third-party weights: their licence is their publisher's, not ge
                 "models under BSD-3-Clause. Check the terms of the file you converted before redistributing it.")
 
 
+def load_plain(path: Path, expected: str):
+    """`torch.load(path, weights_only=True)`, with one-line errors that name the file and never relay torch's
+    advice to load it with `weights_only=False` (which could run the file's code); `expected` says what
+    the file should be."""
+    try:
+        return torch.load(str(path), map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise GenvidError(f"checkpoint not found: {path}") from None
+    except Exception as e:  # torch's messages name no file, and for a refused one advise weights_only=False
+        text = str(e)
+        # refused: the file names objects other than tensors (junk reads as an "Unsupported operand")
+        if isinstance(e, pickle.UnpicklingError) and "Weights only load failed" in text \
+                and "Unsupported operand" not in text:
+            found = re.search(r"GLOBAL ([\w.]+)", text)
+            what = f" ({found.group(1)})" if found else ""
+            why = f" as plain tensors: it holds Python objects{what}, which genvid never unpickles (that could run code)"
+        else:
+            why = ": not a PyTorch checkpoint, or a damaged one"
+        raise GenvidError(f"cannot load {path}{why}; give {expected}") from None
+
+
 def read_state(path: str | Path) -> dict[str, torch.Tensor]:
     """The tensors of a `.pth` checkpoint: `params_ema`, else `params`, else the top-level dict."""
     path = Path(path)
-    try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise GenvidError(f"checkpoint not found: {path}") from None
-    except Exception as e:  # the restricted unpickler refuses anything but tensors and containers
-        raise GenvidError(f"cannot load {path} as plain tensors: {str(e).splitlines()[0]}") from None
+    obj = load_plain(path, "a Real-ESRGAN .pth (a state dict of tensors)")
     state = None
     if isinstance(obj, dict):
         state = obj.get("params_ema", obj.get("params", obj))
@@ -69,7 +87,7 @@ def convert_checkpoint(src: str | Path, out: str | Path, name: str | None = None
     `out` may be a folder (existing), then the file is `<folder>/<name or src stem>.safetensors`.
     """
     from ..train.export import export_model
-    from .registry import build_model, sha256_of
+    from .registry import build_model, load_state, sha256_of
 
     src, out = Path(src), Path(out)
     state, card = read_third_party(src)
@@ -81,10 +99,7 @@ def convert_checkpoint(src: str | Path, out: str | Path, name: str | None = None
     if not out.parent.is_dir():
         raise GenvidError(f"cannot write {out}: folder {out.parent} does not exist")
     model = build_model(card["arch"], card["args"])
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as e:
-        raise GenvidError(f"{src} does not load into {card['arch']}: {str(e).splitlines()[0]}") from None
+    load_state(model, state, src)
     card.update({
         "name": name or out.stem,
         "description": f"{SOURCES[card['arch']]}, converted from {src.name} by `genvid models convert`; "
