@@ -78,7 +78,7 @@ def _truncated(tmp_path, clip_maker):
 
 
 @pytest.mark.parametrize("case", ["missing", "not_video", "no_video_stream", "truncated", "unwritable",
-                                  "unknown_model", "fp16_cpu", "bad_device"])
+                                  "unknown_model", "fp16_cpu", "bad_device", "subtitles_in_avi"])
 def test_bad_input_raises_and_leaves_nothing(case, clip_maker, tiny_model_dir, tmp_path):
     src = clip_maker("in.mp4", size="32x32", frames=3)
     out = tmp_path / "out.mp4"
@@ -98,6 +98,14 @@ def test_bad_input_raises_and_leaves_nothing(case, clip_maker, tiny_model_dir, t
         out, pattern = tmp_path / "no_such_dir" / "out.mp4", "does not exist"
     elif case == "unknown_model":
         kwargs["model"], pattern = "no-such-model", "unknown model 'no-such-model'"
+    elif case == "subtitles_in_avi":  # refused before the model runs, not at the final mux
+        from test_io_mux import SRT, ffmpeg
+
+        (tmp_path / "subs.srt").write_text(SRT)
+        src, out = tmp_path / "film.mkv", tmp_path / "out.avi"
+        ffmpeg("-i", str(clip_maker("base.mp4", size="32x32", frames=3, audio=True)), "-i", str(tmp_path / "subs.srt"),
+               "-map", "0", "-map", "1", "-c", "copy", "-c:s", "srt", str(src))
+        pattern = r"\.avi cannot hold the subtitles \(subrip\) of .*film.mkv; write a \.mkv .*--no-subtitles"
     elif case == "fp16_cpu":
         kwargs.update(device="cpu", precision="fp16")
         pattern = "fp16 is not supported on the CPU"
@@ -294,3 +302,28 @@ def test_chain_and_noise_level_errors(model, kwargs, pattern, clip_maker, tiny_d
     with pytest.raises(GenvidError, match=pattern):
         genvid.enhance(src, tmp_path / "out.mp4", model, quiet=True, **kwargs)
     assert leftovers(tmp_path) == [] and not (tmp_path / "out.mp4").exists()
+
+
+def test_a_failing_join_names_its_cause_and_keeps_the_segments(clip_maker, tiny_model_dir, tmp_path, monkeypatch,
+                                                               capsys):
+    """The final mux runs out of disk (its file is /dev/full): the error says so, the audio is not blamed nor
+    re-encoded, the segments stay, and --resume then finishes with the audio copied."""
+    import importlib
+
+    from genvid.enhance.workdir import WorkFolder
+
+    api = importlib.import_module("genvid.enhance.api")
+    src = clip_maker("in.mp4", size="32x24", frames=20, audio=True)
+    out, real_remux = tmp_path / "out.mp4", api.remux
+
+    def remux_onto_a_full_disk(video, source, joined, *args):
+        joined.symlink_to("/dev/full")
+        real_remux(video, source, joined, *args)
+    monkeypatch.setattr(api, "remux", remux_onto_a_full_disk)
+    with pytest.raises(GenvidError, match=r"cannot write .*joined.mp4: the disk is full \(No space left on device\); "
+                                          r"free some space; 20 of 20 frames are kept in .*--resume"):
+        genvid.enhance(src, out, "tiny-x4", quiet=True, segment_frames=10)
+    assert "warning" not in capsys.readouterr().err and WorkFolder(out).path.exists()
+    monkeypatch.setattr(api, "remux", real_remux)
+    result = genvid.enhance(src, out, "tiny-x4", quiet=True, segment_frames=10, resume=True)
+    assert result["resumed_from"] == 20 and probe(out).audio == ["aac"]

@@ -51,6 +51,8 @@ def add_enhance(sub) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last finished segment")
     p.add_argument("--segment-frames", type=int, default=None,
                    help="frames per resumable segment (default: a segment ends after about a minute of work)")
+    p.add_argument("--no-subtitles", action="store_true",
+                   help="drop the source's subtitles (for a container that cannot hold them, e.g. .avi)")
     p.add_argument("--scene-threshold", type=float, default=None,
                    help="scene-cut score above which temporal windows restart, in (0, 1) (default 0.17)")
     p.add_argument("--no-scene-cuts", action="store_true", help="let temporal windows run across scene cuts")
@@ -66,7 +68,7 @@ def add_enhance(sub) -> None:
                          fps=a.fps, sigma=a.sigma, strength=a.strength, overwrite=a.overwrite, resume=a.resume,
                          segment_frames=a.segment_frames, scene_cuts=not a.no_scene_cuts,
                          scene_threshold=DEFAULT_THRESHOLD if a.scene_threshold is None else a.scene_threshold,
-                         quiet=a.quiet)
+                         subtitles=not a.no_subtitles, quiet=a.quiet)
         if not a.quiet:
             resumed = f", {result['resumed_from']} kept from the earlier run" if result["resumed_from"] else ""
             rate = f" ({result['fps']:.2f} frames/s)" if result["fps"] else ""

@@ -25,7 +25,7 @@ from ..errors import GenvidError
 from ..io.decode import FrameReader
 from ..io.encode import DEFAULT_CODEC, DEFAULT_CRF, colour_tag_args, colour_tags, is_high_depth, output_pix_fmt
 from ..io.hdr import check_output_depth, hdr_encoder_args
-from ..io.mux import check_streams_fit, remux
+from ..io.mux import StreamPlan, plan_streams, remux
 from ..io.probe import VideoInfo, probe
 from ..models.registry import DEFAULT_MODEL, resolve, sha256_of
 from .chain import ChainStreamer, load_chain, model_chain
@@ -88,7 +88,8 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
             pix_fmt: str | None = None, fps: str | None = None, sigma: float | None = None, strength: float = 1.0,
             overwrite: bool = False, resume: bool = False,
             segment_frames: int | None = None, segment_seconds: float = SEGMENT_SECONDS, scene_cuts: bool = True,
-            scene_threshold: float = DEFAULT_THRESHOLD, quiet: bool = False, progress=None) -> dict:
+            scene_threshold: float = DEFAULT_THRESHOLD, subtitles: bool = True, quiet: bool = False,
+            progress=None) -> dict:
     """Enhances a video file or frame folder into `output` (a video file, or a folder of PNGs).
 
     `model` is one model or a chain applied in order ("denoise,sr-x4", or a list); `tile`, `tile_overlap`
@@ -99,8 +100,8 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     rates), the audio and subtitles, the bit depth asked for and the colour tags; never holds more than a
     few frames.  `resume` continues the unfinished work of an earlier run with the same settings;
     segments end every `segment_frames` frames, or after `segment_seconds` of work.  Temporal windows
-    stop at scene cuts (`scene_cuts`, `scene_threshold`).  `progress(done, total)`, if given, is called
-    after every frame.  Returns {"output", "frames", "seconds", "fps", "resumed_from", "segments",
+    stop at scene cuts (`scene_cuts`, `scene_threshold`).  `subtitles=False` drops the subtitles (for a
+    container that cannot hold them).  `progress(done, total)`, if given, is called after every frame.  Returns {"output", "frames", "seconds", "fps", "resumed_from", "segments",
     "scene_cuts"}: frames in the output, frames kept from the earlier run, segments written by this run,
     and the frames that start a new scene (None when no frame was decoded).
     """
@@ -124,8 +125,7 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     if resume and work.finish_joined(settings):  # the earlier run died after joining: its output is whole
         return _result(output, info.frame_count, 0.0, info.frame_count, 0, 0, None)
     _check_output(src, output, overwrite)
-    if not folder_out:
-        check_streams_fit(info, output)
+    streams = StreamPlan() if folder_out else plan_streams(info, output, subtitles)
     check_output_depth(info, codec, pix_fmt, folder_out)
     nets = load_chain(names, dev, sigma, strength)
     scale = math.prod(n.scale for n in nets)
@@ -157,7 +157,7 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
         if writer.frames_written != info.frame_count:
             raise GenvidError(f"wrote {writer.frames_written} frames but {src} has {info.frame_count}; "
                               f"output discarded")
-        _join(work, spec, output, colour_tags(info, out_fmt))
+        _join(work, spec, output, colour_tags(info, out_fmt), streams)
     except BaseException as e:
         if writer is not None:
             writer.abort()
@@ -191,7 +191,7 @@ def _settings(src: Path, info: VideoInfo, names: list[str], sigma: float | None,
             "codec": codec, "crf": crf, "pix_fmt": pix_fmt, "scene_threshold": scene_threshold, "output": output_kind}
 
 
-def _join(work: WorkFolder, spec: OutputSpec, output: Path, tags: dict) -> None:
+def _join(work: WorkFolder, spec: OutputSpec, output: Path, tags: dict, streams: StreamPlan) -> None:
     """Joins the segments into one file inside the work folder, records it, renames it onto `output`."""
     if spec.folder:
         joined = work.path / "frames"
@@ -202,7 +202,7 @@ def _join(work: WorkFolder, spec: OutputSpec, output: Path, tags: dict) -> None:
             video = ["-i", str(work.path / segments[0]["file"])]
         else:
             video = ["-f", "concat", "-safe", "0", "-i", str(concat_list(work, spec))]
-        remux(video, spec.info, joined, colour_tag_args(tags, ":v"))
+        remux(video, spec.info, joined, colour_tag_args(tags, ":v"), streams)
         fsync_file(joined)
     work.mark_joined(joined)
     if spec.folder:
