@@ -145,3 +145,21 @@ def test_enhance_cli_chain_sigma_and_strength(clip_maker, tiny_denoise_dir, tmp_
                  env_weights=tiny_denoise_dir)
     lines = [ln for ln in bad.stderr.splitlines() if ln.strip()]
     assert bad.returncode == 2 and len(lines) == 1 and "no noise-level input" in lines[0]
+
+
+def test_enhance_a_damaged_source_stops_with_one_line_then_accepts_it(tiny_model_dir, tmp_path):
+    """Exit 2 with one line saying how to go on; with --accept-damaged, exit 0, one warning before the work
+    and one line after it naming the frames the output lacks."""
+    from conftest import make_damaged_clip
+
+    src, _ = make_damaged_clip(tmp_path / "damaged.mp4")
+    out = tmp_path / "out.mp4"
+    r = genvid("enhance", src, out, "--model", "tiny-x4", "--quiet", env_weights=tiny_model_dir)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and len(lines) == 1 and "--accept-damaged" in lines[0], r.stderr
+    r = genvid("enhance", src, out, "--model", "tiny-x4", "--quiet", "--accept-damaged", env_weights=tiny_model_dir)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 0 and len(lines) == 2, r.stderr
+    assert lines[0].startswith("genvid: warning: ") and "damaged.mp4 is damaged: the decoder gives" in lines[0]
+    assert re.match(r"genvid enhance: .*out.mp4 lacks \d+ frames? of the damaged source .*\(numbered from 0: \d+",
+                    lines[1])

@@ -304,6 +304,52 @@ def test_chain_and_noise_level_errors(model, kwargs, pattern, clip_maker, tiny_d
     assert leftovers(tmp_path) == [] and not (tmp_path / "out.mp4").exists()
 
 
+# ---- damaged sources ----------------------------------------------------------------------------------------
+
+def test_a_damaged_source_stops_at_the_gap_and_resumes_accepting_what_the_decoder_gives(tiny_model_dir, tmp_path,
+                                                                                       capsys):
+    """A corrupt packet mid-file: the run stops when the frame after the missing one arrives, its finished
+    segments hold only frames from before the gap, and `--resume --accept-damaged` keeps them and gives the
+    output of an uninterrupted `--accept-damaged` run: the frames the decoder gives, at their own times."""
+    from conftest import make_damaged_clip
+    from genvid.enhance.workdir import WorkFolder
+    from genvid.io.damage import Timeline, find_damage
+    from test_enhance_segments import packet_times
+
+    src, _ = make_damaged_clip(tmp_path / "damaged.mp4")
+    damage = find_damage(probe(src), Timeline.of(probe(src)))
+    first = damage.missing[0]
+    out, options = tmp_path / "out.mkv", {"codec": "ffv1", "segment_frames": 5, "quiet": True}
+    with pytest.raises(GenvidError, match=rf"skips frames? {first}\b.*frames are kept in .*rerun with --resume "
+                                          rf"--accept-damaged") as e:
+        genvid.enhance(src, out, "tiny-x4", **options)
+    assert "\n" not in str(e.value) and not out.exists()
+    kept = WorkFolder(out).read()["segments"]
+    assert kept and kept[-1]["start"] + kept[-1]["frames"] <= first
+    result = genvid.enhance(src, out, "tiny-x4", resume=True, accept_damaged=True, **options)
+    assert result["missing_frames"] == damage.missing
+    assert result["frames"] == len(damage.times) == 50 - len(damage.missing)
+    assert result["resumed_from"] == kept[-1]["start"] + kept[-1]["frames"]
+    assert f"damaged.mp4 is damaged: the decoder gives {len(damage.times)} of its 50 frames" in capsys.readouterr().err
+    whole = tmp_path / "whole.mkv"
+    genvid.enhance(src, whole, "tiny-x4", accept_damaged=True, **options)
+    a, b = read_frames(out), read_frames(whole)
+    assert len(a) == len(b) == len(damage.times) and all(np.array_equal(x, y) for x, y in zip(a, b))
+    times = [start for start, _ in packet_times(out, "v")]
+    assert times == [start for start, _ in packet_times(whole, "v")]
+    given = [i for i in range(50) if i not in damage.missing]
+    assert max(abs(t - times[0] - i / 25) for t, i in zip(times, given)) <= 0.001  # each at its source time
+
+
+def test_a_damaged_source_without_finished_segments_leaves_nothing(tiny_model_dir, tmp_path):
+    from conftest import make_damaged_clip
+
+    src, _ = make_damaged_clip(tmp_path / "damaged.mp4")
+    with pytest.raises(GenvidError, match=r"skips frames? \d+ .*; rerun with --accept-damaged to enhance"):
+        genvid.enhance(src, tmp_path / "out.mp4", "tiny-x4", quiet=True)
+    assert leftovers(tmp_path) == [] and not (tmp_path / "out.mp4").exists()
+
+
 def test_a_failing_join_names_its_cause_and_keeps_the_segments(clip_maker, tiny_model_dir, tmp_path, monkeypatch,
                                                                capsys):
     """The final mux runs out of disk (its file is /dev/full): the error says so, the audio is not blamed nor

@@ -22,6 +22,7 @@ import torch
 from tqdm import tqdm
 
 from ..errors import GenvidError
+from ..io.damage import DamagedSource, Timeline, find_damage
 from ..io.decode import FrameReader
 from ..io.encode import DEFAULT_CODEC, DEFAULT_CRF, colour_tag_args, colour_tags, is_high_depth, output_pix_fmt
 from ..io.hdr import check_output_depth, hdr_encoder_args
@@ -88,8 +89,8 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
             pix_fmt: str | None = None, fps: str | None = None, sigma: float | None = None, strength: float = 1.0,
             overwrite: bool = False, resume: bool = False,
             segment_frames: int | None = None, segment_seconds: float = SEGMENT_SECONDS, scene_cuts: bool = True,
-            scene_threshold: float = DEFAULT_THRESHOLD, subtitles: bool = True, quiet: bool = False,
-            progress=None) -> dict:
+            scene_threshold: float = DEFAULT_THRESHOLD, accept_damaged: bool = False, subtitles: bool = True,
+            quiet: bool = False, progress=None) -> dict:
     """Enhances a video file or frame folder into `output` (a video file, or a folder of PNGs).
 
     `model` is one model or a chain applied in order ("denoise,sr-x4", or a list); `tile`, `tile_overlap`
@@ -99,14 +100,19 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     Keeps every frame with its timestamp (the exact rate, or each frame's own time for variable frame
     rates), the audio and subtitles, the bit depth asked for and the colour tags; never holds more than a
     few frames.  `resume` continues the unfinished work of an earlier run with the same settings;
-    segments end every `segment_frames` frames, or after `segment_seconds` of work.  Temporal windows
-    stop at scene cuts (`scene_cuts`, `scene_threshold`).  `subtitles=False` drops the subtitles (for a
-    container that cannot hold them).  `progress(done, total)`, if given, is called after every frame.  Returns {"output", "frames", "seconds", "fps", "resumed_from", "segments",
-    "scene_cuts"}: frames in the output, frames kept from the earlier run, segments written by this run,
-    and the frames that start a new scene (None when no frame was decoded).
+    segments end every `segment_frames` frames, or after `segment_seconds` of work.
+    Temporal windows stop at scene cuts (`scene_cuts`, `scene_threshold`).  A source the decoder cannot
+    wholly decode stops the run when the first missing frame shows (keeping finished segments);
+    `accept_damaged` enhances the frames it gives, at their own times, and reports the missing ones.
+    `subtitles=False` drops the subtitles (for a container that cannot hold them).  `progress(done,
+    total)`, if given, is called after every frame.  Returns {"output", "frames", "seconds", "fps",
+    "resumed_from", "segments", "scene_cuts", "missing_frames"}: frames in the output, frames kept from
+    the earlier run, segments written by this run, the frames that start a new scene (None when no frame
+    was decoded), and the source frames (from 0) a damaged source lacks.
     """
     src, output = Path(input), Path(output)
     info = probe(src)
+    timeline = Timeline.of(info)  # the source's own times, before --fps retimes them
     if fps is not None:
         _set_rate(info, fps)
     codec = codec or DEFAULT_CODEC
@@ -123,10 +129,16 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
                          scene_threshold if scene_cuts else None, "folder" if folder_out else output.suffix.lower())
     work = WorkFolder(output)
     if resume and work.finish_joined(settings):  # the earlier run died after joining: its output is whole
-        return _result(output, info.frame_count, 0.0, info.frame_count, 0, 0, None)
+        return _result(output, info.frame_count, 0.0, info.frame_count, 0, 0, None, [])
     _check_output(src, output, overwrite)
     streams = StreamPlan() if folder_out else plan_streams(info, output, subtitles)
     check_output_depth(info, codec, pix_fmt, folder_out)
+    damage = find_damage(info, timeline) if accept_damaged else None
+    if damage is not None:  # settings stay those of the source: a resume keeps the segments of a run without it
+        print(f"genvid: warning: {damage.describe()}; enhancing the {len(damage.times)} it gives at their own times",
+              file=sys.stderr, flush=True)
+        damage.apply(info, retimed=fps is not None)
+        timeline = damage.timeline
     nets = load_chain(names, dev, sigma, strength)
     scale = math.prod(n.scale for n in nets)
     out_fmt = output_pix_fmt(codec, pix_fmt)
@@ -143,7 +155,7 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
             streamer = ChainStreamer(nets, dev, dtype, tile=tile, overlap=tile_overlap, high_bit_depth=high,
                                      source_high_depth=info.bit_depth > 8,
                                      scene_threshold=scene_threshold if scene_cuts else None)
-            with FrameReader(info, high_bit_depth=True) as reader:
+            with FrameReader(info, high_bit_depth=True, timeline=timeline) as reader:
                 bar = tqdm(total=info.frame_count, initial=done, unit="frame", disable=quiet, file=sys.stderr,
                            dynamic_ncols=True, desc=src.name[:30])
                 for n, frame in enumerate(streamer.run(reader, start=done), done + 1):
@@ -163,7 +175,8 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
             writer.abort()
         raise _keep_or_clean(work, info, e) from None
     seconds = time.time() - start
-    return _result(output, info.frame_count, seconds, done, info.frame_count - done, writer.segments_written, cuts)
+    return _result(output, info.frame_count, seconds, done, info.frame_count - done, writer.segments_written, cuts,
+                   damage.missing if damage else [])
 
 
 def _set_rate(info: VideoInfo, fps: str) -> None:
@@ -214,14 +227,21 @@ def _join(work: WorkFolder, spec: OutputSpec, output: Path, tags: dict, streams:
 
 def _keep_or_clean(work: WorkFolder, info: VideoInfo, error: BaseException) -> BaseException:
     """After a failure: finished segments stay for --resume (and the message says so); else nothing stays."""
+    damaged = isinstance(error, DamagedSource)
+    if damaged:
+        resume = "--resume --accept-damaged" if work.segments else "--accept-damaged"
+        error = GenvidError(f"{error.what}; rerun with {resume} to enhance the frames the decoder gives, at their "
+                            f"times (the missing ones are reported), or repair the file")
     if not work.segments:
         work.remove()
         if isinstance(error, OSError):
             return GenvidError(f"cannot write {work.output}: {error.strerror or error}")
         return error
     work.release()
-    kept = (f"{work.done_frames} of {info.frame_count} frames are kept in {work.path}; "
-            f"rerun with --resume to continue")
+    kept = f"{work.done_frames} of {info.frame_count} frames are kept in {work.path}"
+    if damaged:
+        return GenvidError(str(error).replace("; rerun with", f"; {kept}; rerun with", 1))
+    kept += "; rerun with --resume to continue"
     if isinstance(error, (GenvidError, OSError)):
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         return GenvidError(f"{reason}; {kept}")
@@ -230,10 +250,10 @@ def _keep_or_clean(work: WorkFolder, info: VideoInfo, error: BaseException) -> B
 
 
 def _result(output: Path, frames: int, seconds: float, resumed_from: int, processed: int, segments: int,
-            cuts: list[int] | None) -> dict:
+            cuts: list[int] | None, missing: list[int]) -> dict:
     return {"output": str(output), "frames": frames, "seconds": round(seconds, 3),
             "fps": round(processed / seconds, 3) if seconds else None, "resumed_from": resumed_from,
-            "segments": segments, "scene_cuts": cuts}
+            "segments": segments, "scene_cuts": cuts, "missing_frames": missing}
 
 
 def _remove(path: Path) -> None:

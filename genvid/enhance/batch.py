@@ -31,7 +31,7 @@ from .workdir import WorkFolder
 
 OPTIONS = {"model", "device", "precision", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps", "sigma",
            "strength", "segment_frames", "segment_seconds", "scene_cuts", "scene_threshold",
-           "subtitles"}
+           "accept_damaged", "subtitles"}
 
 
 def _within(path: Path, folder: Path) -> bool:
