@@ -31,7 +31,7 @@ from ..io.probe import VideoInfo, probe
 from ..models.registry import DEFAULT_MODEL, resolve, sha256_of
 from .chain import ChainStreamer, load_chain, model_chain
 from .scenes import DEFAULT_THRESHOLD
-from .segments import SEGMENT_SECONDS, OutputSpec, SegmentWriter, check_output, concat_list
+from .segments import OutputSpec, SegmentWriter, check_output, concat_list, default_segment_frames
 from .workdir import WorkFolder, fsync_file, fsync_folder
 
 PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -87,8 +87,7 @@ def _check_output(src: Path, output: Path, overwrite: bool) -> None:
 def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", precision: str = "auto",
             tile: int = 0, tile_overlap: int | None = None, codec: str | None = None, crf: int | None = None,
             pix_fmt: str | None = None, fps: str | None = None, sigma: float | None = None, strength: float = 1.0,
-            overwrite: bool = False, resume: bool = False,
-            segment_frames: int | None = None, segment_seconds: float = SEGMENT_SECONDS, scene_cuts: bool = True,
+            overwrite: bool = False, resume: bool = False, segment_frames: int | None = None, scene_cuts: bool = True,
             scene_threshold: float = DEFAULT_THRESHOLD, accept_damaged: bool = False, subtitles: bool = True,
             quiet: bool = False, progress=None) -> dict:
     """Enhances a video file or frame folder into `output` (a video file, or a folder of PNGs).
@@ -100,7 +99,7 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     Keeps every frame with its timestamp (the exact rate, or each frame's own time for variable frame
     rates), the audio and subtitles, the bit depth asked for and the colour tags; never holds more than a
     few frames.  `resume` continues the unfinished work of an earlier run with the same settings;
-    segments end every `segment_frames` frames, or after `segment_seconds` of work.
+    segments end every `segment_frames` frames (default: a number fixed by the frame size and rate).
     Temporal windows stop at scene cuts (`scene_cuts`, `scene_threshold`).  A source the decoder cannot
     wholly decode stops the run when the first missing frame shows (keeping finished segments);
     `accept_damaged` enhances the frames it gives, at their own times, and reports the missing ones.
@@ -150,7 +149,7 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     done = work.open(settings, resume, overwrite)
     writer, cuts, start = None, None, time.time()
     try:
-        writer = SegmentWriter(spec, work, done, segment_frames, segment_seconds)
+        writer = SegmentWriter(spec, work, done, segment_frames or default_segment_frames(info))
         if done < info.frame_count:
             streamer = ChainStreamer(nets, dev, dtype, tile=tile, overlap=tile_overlap, high_bit_depth=high,
                                      source_high_depth=info.bit_depth > 8,

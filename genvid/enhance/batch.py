@@ -30,8 +30,7 @@ from .api import enhance, same_file
 from .workdir import WorkFolder
 
 OPTIONS = {"model", "device", "precision", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps", "sigma",
-           "strength", "segment_frames", "segment_seconds", "scene_cuts", "scene_threshold",
-           "accept_damaged", "subtitles"}
+           "strength", "segment_frames", "scene_cuts", "scene_threshold", "accept_damaged", "subtitles"}
 
 
 def _within(path: Path, folder: Path) -> bool:
