@@ -69,3 +69,14 @@ def test_timeline_maps_times_to_frames(tmp_path):
     assert vfr.times is not None
     assert [vfr.index(round(vfr_time(n) * 1000)) for n in range(12)] == list(range(12))
     assert vfr.seconds(5) == pytest.approx(vfr_time(5))
+
+
+def test_without_a_pipe_for_the_times_only_the_count_is_checked(damaged, monkeypatch):
+    """Where no second pipe can be passed to ffmpeg (Windows), decoding works and a short count still raises."""
+    from genvid.io import decode
+
+    monkeypatch.setattr(decode, "TIMES_PIPE", False)
+    bad, intact = damaged
+    assert len(read_frames(intact)) == 50
+    with pytest.raises(DamagedSource, match=r"decoded \d+ of 50 frames"):
+        read_frames(bad)

@@ -9,6 +9,7 @@ Folders of frames are read with Pillow in natural order.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import subprocess
@@ -25,6 +26,9 @@ from .image_folder import read_image
 from .probe import VideoInfo, probe
 
 _END = object()
+# each frame's time comes through a second pipe that ffmpeg inherits; Windows passes no such pipe, and
+# there only the frame count is checked (at the end)
+TIMES_PIPE = os.name != "nt"
 
 
 class FrameReader:
@@ -84,16 +88,19 @@ class FrameReader:
         w, h = self.info.width, self.info.height
         pix = "rgb48le" if self.dtype == np.uint16 else "rgb24"
         frame_bytes = w * h * 3 * np.dtype(self.dtype).itemsize
-        times_fd, times_out = os.pipe()
-        with tempfile.TemporaryFile() as err, os.fdopen(times_fd) as times:
+        times_fd, times_out = os.pipe() if TIMES_PIPE else (None, None)
+        with tempfile.TemporaryFile() as err, \
+                (os.fdopen(times_fd) if TIMES_PIPE else contextlib.nullcontext(())) as times:
             cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", self.info.path, "-map", "0:V:0",
                    "-fps_mode", "passthrough", "-sws_flags", "bicubic+accurate_rnd+full_chroma_int",
-                   "-f", "rawvideo", "-pix_fmt", pix, "pipe:1", *TIMES_OUTPUT, f"pipe:{times_out}"]
+                   "-f", "rawvideo", "-pix_fmt", pix, "pipe:1"]
+            cmd += [*TIMES_OUTPUT, f"pipe:{times_out}"] if TIMES_PIPE else []
             try:
                 self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, bufsize=frame_bytes,
-                                              pass_fds=(times_out,))
+                                              pass_fds=(times_out,) if TIMES_PIPE else ())
             finally:
-                os.close(times_out)
+                if TIMES_PIPE:
+                    os.close(times_out)
             try:
                 tb = self.check.timeline.time_base if self.check.timeline else self.info.time_base
                 stopped_early = self._frames(frame_bytes, pix, decoded_times(times, tb))
