@@ -15,6 +15,13 @@ def fail(prog: str, message: str, code: int = 2) -> None:
     raise SystemExit(code)
 
 
+def figure(value: float, digits: int = 6) -> float:
+    """`value` to `digits` significant digits: a figure derived from others (a ratio of two rates, say)
+    then agrees with them to about 1e-6 whatever their size, which fixed decimals do not (0.2 / 300
+    rounded to 4 decimals is 5% off)."""
+    return float(f"{value:.{digits}g}")
+
+
 def parse_size(text: str) -> tuple[int, int]:
     """'WxH' -> (W, H); both positive and even (libx264 with yuv420p needs even sizes)."""
     try:

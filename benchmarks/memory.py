@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, add_common_options, check_model, make_clip, run_benchmark  # noqa: E402
+from _common import REPO, add_common_options, check_model, figure, make_clip, run_benchmark  # noqa: E402
 
 PROG = "memory.py"
 TARGET = 1.1
@@ -68,9 +68,9 @@ def measure(a) -> dict:
     return {
         "model": a.model, "device": a.device, "size": f"{width}x{height}",
         "short_frames": a.short, "long_frames": a.long,
-        "short_peak_rss_mib": round(short_mib, 1), "long_peak_rss_mib": round(long_mib, 1),
-        "ratio": round(ratio, 4), "target": TARGET, "meets_target": ratio <= TARGET,
-        "short_seconds": round(runs[a.short]["seconds"], 2), "long_seconds": round(runs[a.long]["seconds"], 2),
+        "short_peak_rss_mib": figure(short_mib), "long_peak_rss_mib": figure(long_mib),
+        "ratio": figure(ratio), "target": TARGET, "meets_target": ratio <= TARGET,
+        "short_seconds": figure(runs[a.short]["seconds"]), "long_seconds": figure(runs[a.long]["seconds"]),
     }
 
 

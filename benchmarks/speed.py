@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import add_common_options, check_model, make_clip, run_benchmark  # noqa: E402
+from _common import add_common_options, check_model, figure, make_clip, run_benchmark  # noqa: E402
 
 PROG = "speed.py"
 TARGETS = {"cpu": 0.95, "cuda": 0.9}  # end-to-end / model-only fps
@@ -127,18 +127,18 @@ def measure(a) -> dict:
     model_fps, e2e_fps = a.frames / min(model_s), a.frames / min(e2e_s)
     target = TARGETS.get(dev.type, TARGETS["cpu"])
     flops_ratio = gflops * model_fps / max(peak)
-    return {
+    return {  # every figure to 6 significant digits, derived ones from the unrounded values
         "model": a.model, "device": str(dev), "precision": str(dtype).replace("torch.", "") if dtype else "fp32",
         "size": f"{width}x{height}", "frames": a.frames, "rounds": a.rounds, "torch_threads": torch.get_num_threads(),
-        "model_only_fps": round(model_fps, 3), "end_to_end_fps": round(e2e_fps, 3),
-        "ratio": round(e2e_fps / model_fps, 4), "target": target, "meets_target": e2e_fps / model_fps >= target,
-        "gflops_per_frame": round(gflops, 3),
-        "model_only_gflops_per_s": round(gflops * model_fps, 2), "end_to_end_gflops_per_s": round(gflops * e2e_fps, 2),
-        "matmul_gflops_per_s": round(max(peak), 2), "flops_ratio": round(flops_ratio, 4),
+        "model_only_fps": figure(model_fps), "end_to_end_fps": figure(e2e_fps),
+        "ratio": figure(e2e_fps / model_fps), "target": target, "meets_target": e2e_fps / model_fps >= target,
+        "gflops_per_frame": figure(gflops),
+        "model_only_gflops_per_s": figure(gflops * model_fps), "end_to_end_gflops_per_s": figure(gflops * e2e_fps),
+        "matmul_gflops_per_s": figure(max(peak)), "flops_ratio": figure(flops_ratio),
         "flops_target": FLOPS_TARGET, "meets_flops_target": flops_ratio >= FLOPS_TARGET,
         "peak_rss_mib": round(peak_rss_mib(), 1), "peak_gpu_mib": None if gpu_mib is None else round(gpu_mib, 1),
-        "model_only_seconds": [round(s, 3) for s in model_s], "end_to_end_seconds": [round(s, 3) for s in e2e_s],
-        "matmul_gflops_per_s_rounds": [round(g, 2) for g in peak],
+        "model_only_seconds": [figure(s) for s in model_s], "end_to_end_seconds": [figure(s) for s in e2e_s],
+        "matmul_gflops_per_s_rounds": [figure(g) for g in peak],
     }
 
 

@@ -43,6 +43,22 @@ def make_vfr_clip(path: Path, frames: int = 20, *, audio: bool = False, video_de
     return path
 
 
+def make_damaged_clip(path: Path, frames: int = 50) -> tuple[Path, Path]:
+    """(damaged, intact): an H.264 .mp4 of `frames` 64x48 frames, keyframes every 10, and a copy with 200
+    bytes in the middle of its data overwritten, of which the decoder gives fewer frames (checked here)."""
+    from genvid.io.ffmpeg import run_ffmpeg
+
+    intact = make_clip(path.with_name("intact.mp4"), size="64x48", frames=frames, extra=["-g", "10", "-threads", "1"])
+    data = bytearray(intact.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 200] = b"\xff" * 200
+    path.write_bytes(bytes(data))
+    r = run_ffmpeg(["-v", "error", "-i", str(path), "-f", "framecrc", "-"])
+    decoded = sum(line.startswith("0,") for line in r.stdout.splitlines())
+    assert r.returncode == 0 and 0 < decoded < frames, (decoded, r.stderr[-500:])
+    return path, intact
+
+
 @pytest.fixture
 def clip_maker(tmp_path):
     def make(name: str = "in.mp4", **kw) -> Path:

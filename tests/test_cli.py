@@ -211,3 +211,21 @@ def test_a_run_stopped_midway_says_so_on_a_line_of_its_own(stop, tiny_model_dir,
     assert code == (2 if stop == "error" else 130)
     assert "frame" in err.split(expected)[0], "the progress bar was drawn"
     assert f"\n{expected}" in err, repr(err)
+
+
+def test_enhance_a_damaged_source_stops_with_one_line_then_accepts_it(tiny_model_dir, tmp_path):
+    """Exit 2 with one line saying how to go on; with --accept-damaged, exit 0, one warning before the work
+    and one line after it naming the frames the output lacks."""
+    from conftest import make_damaged_clip
+
+    src, _ = make_damaged_clip(tmp_path / "damaged.mp4")
+    out = tmp_path / "out.mp4"
+    r = genvid("enhance", src, out, "--model", "tiny-x4", "--quiet", env_weights=tiny_model_dir)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and len(lines) == 1 and "--accept-damaged" in lines[0], r.stderr
+    r = genvid("enhance", src, out, "--model", "tiny-x4", "--quiet", "--accept-damaged", env_weights=tiny_model_dir)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 0 and len(lines) == 2, r.stderr
+    assert lines[0].startswith("genvid: warning: ") and "damaged.mp4 is damaged: the decoder gives" in lines[0]
+    assert re.match(r"genvid enhance: .*out.mp4 lacks \d+ frames? of the damaged source .*\(numbered from 0: \d+",
+                    lines[1])

@@ -85,7 +85,7 @@ def _truncated(tmp_path, clip_maker):
 
 
 @pytest.mark.parametrize("case", ["missing", "not_video", "no_video_stream", "truncated", "unwritable",
-                                  "unknown_model", "fp16_cpu", "bad_device"])
+                                  "unknown_model", "fp16_cpu", "bad_device", "subtitles_in_avi"])
 def test_bad_input_raises_and_leaves_nothing(case, clip_maker, tiny_model_dir, tmp_path):
     src = clip_maker("in.mp4", size="32x32", frames=3)
     out = tmp_path / "out.mp4"
@@ -105,6 +105,14 @@ def test_bad_input_raises_and_leaves_nothing(case, clip_maker, tiny_model_dir, t
         out, pattern = tmp_path / "in.mp4" / "out.mp4", "in.mp4 is a file, not a folder"
     elif case == "unknown_model":
         kwargs["model"], pattern = "no-such-model", "unknown model 'no-such-model'"
+    elif case == "subtitles_in_avi":  # refused before the model runs, not at the final mux
+        from test_io_mux import SRT, ffmpeg
+
+        (tmp_path / "subs.srt").write_text(SRT)
+        src, out = tmp_path / "film.mkv", tmp_path / "out.avi"
+        ffmpeg("-i", str(clip_maker("base.mp4", size="32x32", frames=3, audio=True)), "-i", str(tmp_path / "subs.srt"),
+               "-map", "0", "-map", "1", "-c", "copy", "-c:s", "srt", str(src))
+        pattern = r"\.avi cannot hold the subtitles \(subrip\) of .*film.mkv; write a \.mkv .*--no-subtitles"
     elif case == "fp16_cpu":
         kwargs.update(device="cpu", precision="fp16")
         pattern = "fp16 is not supported on the CPU"
@@ -333,3 +341,74 @@ def test_an_alpha_channel_is_dropped_with_a_warning(clip_maker, tiny_model_dir, 
         assert len(warnings) == 1 and warnings[0].startswith(f"genvid: warning: {src} has an alpha channel")
     genvid.enhance(clip_maker("plain.mp4", size="32x24", frames=2), tmp_path / "plain_out.mp4", "tiny-x4", quiet=True)
     assert "alpha" not in capsys.readouterr().err
+
+
+# ---- damaged sources ----------------------------------------------------------------------------------------
+
+def test_a_damaged_source_stops_at_the_gap_and_resumes_accepting_what_the_decoder_gives(tiny_model_dir, tmp_path,
+                                                                                       capsys):
+    """A corrupt packet mid-file: the run stops when the frame after the missing one arrives, its finished
+    segments hold only frames from before the gap, and `--resume --accept-damaged` keeps them and gives the
+    output of an uninterrupted `--accept-damaged` run: the frames the decoder gives, at their own times."""
+    from conftest import make_damaged_clip
+    from genvid.enhance.workdir import WorkFolder
+    from genvid.io.damage import Timeline, find_damage
+    from test_enhance_segments import packet_times
+
+    src, _ = make_damaged_clip(tmp_path / "damaged.mp4")
+    damage = find_damage(probe(src), Timeline.of(probe(src)))
+    first = damage.missing[0]
+    out, options = tmp_path / "out.mkv", {"codec": "ffv1", "segment_frames": 5, "quiet": True}
+    with pytest.raises(GenvidError, match=rf"skips frames? {first}\b.*frames are kept in .*rerun with --resume "
+                                          rf"--accept-damaged") as e:
+        genvid.enhance(src, out, "tiny-x4", **options)
+    assert "\n" not in str(e.value) and not out.exists()
+    kept = WorkFolder(out).read()["segments"]
+    assert kept and kept[-1]["start"] + kept[-1]["frames"] <= first
+    result = genvid.enhance(src, out, "tiny-x4", resume=True, accept_damaged=True, **options)
+    assert result["missing_frames"] == damage.missing
+    assert result["frames"] == len(damage.times) == 50 - len(damage.missing)
+    assert result["resumed_from"] == kept[-1]["start"] + kept[-1]["frames"]
+    assert f"damaged.mp4 is damaged: the decoder gives {len(damage.times)} of its 50 frames" in capsys.readouterr().err
+    whole = tmp_path / "whole.mkv"
+    genvid.enhance(src, whole, "tiny-x4", accept_damaged=True, **options)
+    a, b = read_frames(out), read_frames(whole)
+    assert len(a) == len(b) == len(damage.times) and all(np.array_equal(x, y) for x, y in zip(a, b))
+    times = [start for start, _ in packet_times(out, "v")]
+    assert times == [start for start, _ in packet_times(whole, "v")]
+    given = [i for i in range(50) if i not in damage.missing]
+    assert max(abs(t - times[0] - i / 25) for t, i in zip(times, given)) <= 0.001  # each at its source time
+
+
+def test_a_damaged_source_without_finished_segments_leaves_nothing(tiny_model_dir, tmp_path):
+    from conftest import make_damaged_clip
+
+    src, _ = make_damaged_clip(tmp_path / "damaged.mp4")
+    with pytest.raises(GenvidError, match=r"skips frames? \d+ .*; rerun with --accept-damaged to enhance"):
+        genvid.enhance(src, tmp_path / "out.mp4", "tiny-x4", quiet=True)
+    assert leftovers(tmp_path) == [] and not (tmp_path / "out.mp4").exists()
+
+
+def test_a_failing_join_names_its_cause_and_keeps_the_segments(clip_maker, tiny_model_dir, tmp_path, monkeypatch,
+                                                               capsys):
+    """The final mux runs out of disk (its file is /dev/full): the error says so, the audio is not blamed nor
+    re-encoded, the segments stay, and --resume then finishes with the audio copied."""
+    import importlib
+
+    from genvid.enhance.workdir import WorkFolder
+
+    api = importlib.import_module("genvid.enhance.api")
+    src = clip_maker("in.mp4", size="32x24", frames=20, audio=True)
+    out, real_remux = tmp_path / "out.mp4", api.remux
+
+    def remux_onto_a_full_disk(video, source, joined, *args):
+        joined.symlink_to("/dev/full")
+        real_remux(video, source, joined, *args)
+    monkeypatch.setattr(api, "remux", remux_onto_a_full_disk)
+    with pytest.raises(GenvidError, match=r"cannot write .*joined.mp4: the disk is full \(No space left on device\); "
+                                          r"free some space; 20 of 20 frames are kept in .*--resume"):
+        genvid.enhance(src, out, "tiny-x4", quiet=True, segment_frames=10)
+    assert "warning" not in capsys.readouterr().err and WorkFolder(out).path.exists()
+    monkeypatch.setattr(api, "remux", real_remux)
+    result = genvid.enhance(src, out, "tiny-x4", quiet=True, segment_frames=10, resume=True)
+    assert result["resumed_from"] == 20 and probe(out).audio == ["aac"]

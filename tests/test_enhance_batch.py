@@ -36,6 +36,31 @@ def test_glob_and_pattern_expansion(clip_maker, tmp_path):
     assert expanded[0]["options"] == {"model": "tiny-x4", "crf": 16}
 
 
+def test_a_literal_input_fills_the_output_pattern(clip_maker, tmp_path):
+    clip_maker("intro.mp4", size="32x32", frames=1)
+    jobs = write_jobs(tmp_path, {"jobs": [{"input": "intro.mp4", "output": "out/{stem}_x4.mp4"},
+                                          {"input": "intro.mp4", "output": "out/{name}.mkv"},
+                                          {"input": "intro.mp4", "output": "out/{{braces}}.mkv"}]})
+    assert [j["output"] for j in expand_jobs(jobs)] == [str(tmp_path / "out" / n) for n in
+                                                        ("intro_x4.mp4", "intro.mp4.mkv", "{braces}.mkv")]
+
+
+def test_a_glob_that_matches_nothing_is_a_failed_job(clip_maker, tiny_model_dir, tmp_path):
+    clip_maker("a.mp4", size="32x32", frames=2)
+    jobs = write_jobs(tmp_path, {"defaults": {"model": "tiny-x4"},
+                                 "jobs": [{"input": "reels/*.mp4", "output": "out/{stem}.mkv"},
+                                          {"input": "a.mp4", "output": "out/{stem}.mkv"}]})
+    report = tmp_path / "report.json"
+    r = batch(jobs, "--report", report, weights=tiny_model_dir)
+    assert r.returncode == 1, r.stderr
+    rows = json.loads(report.read_text())["jobs"]
+    assert [row["status"] for row in rows] == ["failed", "done"]
+    assert rows[0]["error"] == f"job 1: no file matches reels/*.mp4 (in {tmp_path}); check the pattern and the folder"
+    assert rows[0]["input"] == str(tmp_path / "reels" / "*.mp4")
+    assert rows[1]["output"] == str(tmp_path / "out" / "a.mkv")
+    assert "1 done, 0 skipped, 1 failed" in r.stdout and "no file matches reels/*.mp4" in r.stderr
+
+
 @pytest.mark.parametrize("spec,pattern", [
     ({"jobs": [{"input": "x.mp4", "output": "x.mp4"}]}, "replace its input"),
     ({"jobs": [{"input": "x.mp4", "output": "clips/../x.mp4"}]}, "replace its input"),

@@ -113,3 +113,49 @@ def test_a_container_that_cannot_hold_the_codec_is_refused_before_any_work(tmp_p
     with pytest.raises(GenvidError, match=r"cannot write .*out.mp4 with prores_ks: .*prores"):
         genvid.enhance(src, out, "tiny-x4", quiet=True, codec="prores_ks")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4", "weights"]
+
+
+@pytest.mark.parametrize("width,height,rate,frames", [(320, 180, 30, 330), (640, 360, Fraction(30000, 1001), 60),
+                                                      (1920, 1080, 24, 16), (64, 36, 25, 8675)])
+def test_default_segments_follow_the_frame_size_and_rate(width, height, rate, frames):
+    from genvid.enhance.segments import default_segment_frames
+    from genvid.io.probe import VideoInfo
+
+    assert default_segment_frames(VideoInfo("x.mp4", width, height, 100000, Fraction(rate))) == frames
+
+
+def test_segment_boundaries_and_bytes_do_not_depend_on_timing(tmp_path, tiny_model_dir, monkeypatch):
+    """The same lossy command on an idle machine and on one so busy that every look at the clock finds ten
+    more minutes gone: the same segments and the same output bytes."""
+    import time
+
+    from genvid.enhance import segments
+    from genvid.enhance.workdir import WorkFolder
+
+    src = make_clip(tmp_path / "in.mp4", size="32x24", frames=50, audio=True)
+    monkeypatch.setattr(segments, "SEGMENT_PIXELS", 32 * 24 * 20, raising=False)  # 20 frames a segment
+    bounds, record = [], WorkFolder.add_segment
+
+    def add_segment(self, file, start, frames):
+        bounds.append((start, frames))
+        record(self, file, start, frames)
+    monkeypatch.setattr(WorkFolder, "add_segment", add_segment)
+    runs = {}
+    for machine in ("idle", "busy"):
+        if machine == "busy":
+            now = [time.monotonic()]
+
+            def busy_clock():
+                now[0] += 600.0
+                return now[0]
+            for name in ("monotonic", "time", "perf_counter"):
+                monkeypatch.setattr(time, name, busy_clock)
+        for suffix in (".mp4", ".mkv"):
+            bounds.clear()
+            out = tmp_path / f"{machine}{suffix}"
+            genvid.enhance(src, out, "tiny-x4", quiet=True)
+            runs[machine, suffix] = (list(bounds), out.read_bytes())
+    assert runs["idle", ".mp4"][0] == [(0, 20), (20, 30)]  # the tail of 10 stays in the segment before it
+    for suffix in (".mp4", ".mkv"):
+        assert runs["idle", suffix][0] == runs["busy", suffix][0]
+        assert runs["idle", suffix][1] == runs["busy", suffix][1], f"{suffix}: other bytes"

@@ -13,7 +13,7 @@ from genvid.errors import GenvidError
 from genvid.io.decode import FrameReader
 from genvid.io.encode import FrameWriter
 from genvid.io.ffmpeg import ffmpeg_exe, run_ffmpeg
-from genvid.io.mux import check_streams_fit, mux
+from genvid.io.mux import check_streams_fit, mux, plan_streams
 from genvid.io.probe import VideoInfo, probe
 
 SRT = "1\n00:00:00,000 --> 00:00:00,150\nhello\n\n2\n00:00:00,150 --> 00:00:00,300\nworld\n\n"
@@ -33,7 +33,7 @@ def enhance_like(source: Path, output: Path) -> tuple[VideoInfo, list[np.ndarray
 
     Returns the source's info and the frames decoded from the temporary video before muxing."""
     info = probe(source)
-    check_streams_fit(info, output)
+    plan = plan_streams(info, output)  # before any work
     tmp = output.with_name(output.stem + ".video-only" + output.suffix)
     writer = FrameWriter(tmp, info.width, info.height, info.fps, source=info)
     with FrameReader(info) as reader:
@@ -42,7 +42,7 @@ def enhance_like(source: Path, output: Path) -> tuple[VideoInfo, list[np.ndarray
     assert writer.finish() == tmp
     written = read_all(tmp)
     assert probe(tmp).audio == [] and probe(tmp).subtitles == []  # the writer drops audio and subtitles
-    mux(tmp, info, output)
+    mux(tmp, info, output, plan)
     assert not tmp.exists(), "the temporary video is consumed"
     return info, written
 
@@ -151,7 +151,9 @@ def test_mux_reencodes_audio_mp4_cannot_hold(tmp_path, capsys):
     got = probe(out)
     assert got.audio == ["aac"]
     assert got.frame_count == 8
-    assert "re-encoding it to AAC" in capsys.readouterr().err
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["genvid: warning: .mp4 cannot hold the audio codec pcm_alaw: audio stream 0 is re-encoded to "
+                   "AAC 320 kb/s; write .mkv to copy it unchanged"]
 
 
 def _hand_made_info(subtitles: list[str]) -> VideoInfo:
@@ -179,3 +181,39 @@ def test_mux_failure_raises_and_removes_output(with_audio, tmp_path):
     with pytest.raises(GenvidError, match="cannot write"):
         mux(missing, info, out)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("suffix", [".avi", ".ts"])
+def test_subtitles_the_container_cannot_hold_are_refused_before_any_work(with_subtitles, tmp_path, suffix):
+    """.avi refuses SubRip; .ts would keep it only as an unnamed data stream: both refused, with the way out."""
+    info = probe(with_subtitles)
+    with pytest.raises(GenvidError, match=rf"{suffix} cannot hold the subtitles \(subrip\) of .*film.mkv; write a "
+                                          r"\.mkv output to keep them, or pass --no-subtitles to drop them"):
+        plan_streams(info, tmp_path / f"out{suffix}")
+    plan = plan_streams(info, tmp_path / f"out{suffix}", subtitles=False)
+    assert plan.subtitles is None and plan.audio == [("copy", None)]
+    out = tmp_path / f"enhanced{suffix}"
+    tmp = tmp_path / f"video{suffix}"
+    writer = FrameWriter(tmp, info.width, info.height, info.fps, source=info)
+    for frame in read_all(info):
+        writer.write(frame)
+    writer.finish()
+    mux(tmp, info, out, plan)
+    got = probe(out)
+    assert got.audio == ["aac"] and got.subtitles == [] and got.frame_count == 10
+
+
+def test_a_failing_mux_names_its_cause_and_never_reencodes_the_audio(with_audio, tmp_path, capsys):
+    """A full disk (writes to /dev/full fail with ENOSPC) is said as such: no warning, no AAC retry."""
+    info = probe(with_audio)
+    video = tmp_path / "video.mp4"
+    writer = FrameWriter(video, info.width, info.height, info.fps, source=info)
+    for frame in read_all(info):
+        writer.write(frame)
+    writer.finish()
+    full = tmp_path / "out.mkv"
+    full.symlink_to("/dev/full")
+    with pytest.raises(GenvidError, match=r"cannot write .*out.mkv: the disk is full \(No space left on device\)"):
+        mux(video, info, full)
+    assert capsys.readouterr().err == ""
+    assert not full.is_symlink(), "the failed output is removed"

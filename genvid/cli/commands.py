@@ -50,7 +50,13 @@ def add_enhance(sub) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing output (and discard unfinished work)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last finished segment")
     p.add_argument("--segment-frames", type=int, default=None,
-                   help="frames per resumable segment (default: a segment ends after about a minute of work)")
+                   help="frames per resumable segment (default: fixed by the frame size and rate, about a minute "
+                        "of sr-x4 on two CPU cores)")
+    p.add_argument("--accept-damaged", action="store_true",
+                   help="for a source the decoder cannot wholly decode: enhance the frames it gives, at their own "
+                        "times, and report the missing ones (default: stop at the first missing frame)")
+    p.add_argument("--no-subtitles", action="store_true",
+                   help="drop the source's subtitles (for a container that cannot hold them, e.g. .avi)")
     p.add_argument("--scene-threshold", type=float, default=None,
                    help="scene-cut score above which temporal windows restart, in (0, 1) (default 0.17)")
     p.add_argument("--no-scene-cuts", action="store_true", help="let temporal windows run across scene cuts")
@@ -66,7 +72,12 @@ def add_enhance(sub) -> None:
                          fps=a.fps, sigma=a.sigma, strength=a.strength, overwrite=a.overwrite, resume=a.resume,
                          segment_frames=a.segment_frames, scene_cuts=not a.no_scene_cuts,
                          scene_threshold=DEFAULT_THRESHOLD if a.scene_threshold is None else a.scene_threshold,
-                         quiet=a.quiet)
+                         accept_damaged=a.accept_damaged, subtitles=not a.no_subtitles, quiet=a.quiet)
+        missing = result["missing_frames"]
+        if missing:  # said even with --quiet: the output lacks them
+            shown = ", ".join(map(str, missing[:20])) + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
+            print(f"genvid enhance: {result['output']} lacks {len(missing)} frame{'s' if len(missing) > 1 else ''} "
+                  f"of the damaged source that the decoder could not give (numbered from 0: {shown})", file=sys.stderr)
         if not a.quiet:
             resumed = f", {result['resumed_from']} kept from the earlier run" if result["resumed_from"] else ""
             rate = f" ({result['fps']:.2f} frames/s)" if result["fps"] else ""

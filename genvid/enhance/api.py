@@ -21,10 +21,11 @@ import torch
 from tqdm import tqdm
 
 from ..errors import GenvidError
+from ..io.damage import DamagedSource, Timeline, find_damage
 from ..io.decode import FrameReader
 from ..io.encode import DEFAULT_CODEC, DEFAULT_CRF, colour_tag_args, colour_tags, is_high_depth, output_pix_fmt
 from ..io.hdr import check_output_depth, hdr_encoder_args, warn
-from ..io.mux import check_streams_fit, remux
+from ..io.mux import StreamPlan, plan_streams, remux
 from ..io.probe import VideoInfo, probe
 from ..models.registry import DEFAULT_MODEL, resolve, sha256_of
 from .chain import ChainStreamer, load_chain, model_chain
@@ -32,7 +33,7 @@ from .grey import GreyFrames
 from .outputs import (check_output_path, frame_file_name, install_frames, is_folder_output, make_parents,
                       output_path, remove_made, write_marker)
 from .scenes import DEFAULT_THRESHOLD
-from .segments import SEGMENT_SECONDS, OutputSpec, SegmentWriter, check_output, concat_list
+from .segments import OutputSpec, SegmentWriter, check_output, concat_list, default_segment_frames
 from .tiling import check_tiles
 from .workdir import WorkFolder, fsync_file, fsync_folder
 
@@ -63,9 +64,9 @@ def pick_precision(precision: str, device: torch.device) -> torch.dtype | None:
 def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", precision: str = "auto",
             tile: int = 0, tile_overlap: int | None = None, codec: str | None = None, crf: int | None = None,
             pix_fmt: str | None = None, fps: str | None = None, sigma: float | None = None, strength: float = 1.0,
-            overwrite: bool = False, resume: bool = False,
-            segment_frames: int | None = None, segment_seconds: float = SEGMENT_SECONDS, scene_cuts: bool = True,
-            scene_threshold: float = DEFAULT_THRESHOLD, quiet: bool = False, progress=None) -> dict:
+            overwrite: bool = False, resume: bool = False, segment_frames: int | None = None, scene_cuts: bool = True,
+            scene_threshold: float = DEFAULT_THRESHOLD, accept_damaged: bool = False, subtitles: bool = True,
+            quiet: bool = False, progress=None) -> dict:
     """Enhances a video file or frame folder into `output` (a video file, or a folder of PNGs).
 
     Missing folders above `output` are created; `overwrite` replaces a file, or in a folder only the frames
@@ -78,14 +79,19 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     Keeps every frame with its timestamp (the exact rate, or each frame's own time for variable frame
     rates), the audio and subtitles, the bit depth asked for and the colour tags; never holds more than a
     few frames.  `resume` continues the unfinished work of an earlier run with the same settings;
-    segments end every `segment_frames` frames, or after `segment_seconds` of work.  Temporal windows
-    stop at scene cuts (`scene_cuts`, `scene_threshold`).  `progress(done, total)`, if given, is called
-    after every frame.  Returns {"output", "frames", "seconds", "fps", "resumed_from", "segments",
-    "scene_cuts"}: frames in the output, frames kept from the earlier run, segments written by this run,
-    and the frames that start a new scene (None when no frame was decoded).
+    segments end every `segment_frames` frames (default: a number fixed by the frame size and rate).
+    Temporal windows stop at scene cuts (`scene_cuts`, `scene_threshold`).  A source the decoder cannot
+    wholly decode stops the run when the first missing frame shows (keeping finished segments);
+    `accept_damaged` enhances the frames it gives, at their own times, and reports the missing ones.
+    `subtitles=False` drops the subtitles (for a container that cannot hold them).  `progress(done,
+    total)`, if given, is called after every frame.  Returns {"output", "frames", "seconds", "fps",
+    "resumed_from", "segments", "scene_cuts", "missing_frames"}: frames in the output, frames kept from
+    the earlier run, segments written by this run, the frames that start a new scene (None when no frame
+    was decoded), and the source frames (from 0) a damaged source lacks.
     """
     src, output = Path(input), output_path(output)
     info = probe(src)
+    timeline = Timeline.of(info)  # the source's own times, before --fps retimes them
     if info.alpha:
         warn(f"{src} has an alpha channel (transparency), which is dropped: the models enhance colour only, "
              f"and the output has no alpha")
@@ -105,12 +111,17 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
                          scene_threshold if scene_cuts else None, "folder" if folder_out else output.suffix.lower())
     work = WorkFolder(output)
     if resume and work.finish_joined(settings):  # the earlier run died after joining: its output is whole
-        return _result(output, info.frame_count, 0.0, info.frame_count, 0, 0, None)
+        return _result(output, info.frame_count, 0.0, info.frame_count, 0, 0, None, [])
     check_output_path(src, output, overwrite,
                       [frame_file_name(info, i) for i in range(info.frame_count)] if folder_out else None)
-    if not folder_out:
-        check_streams_fit(info, output)
+    streams = StreamPlan() if folder_out else plan_streams(info, output, subtitles)
     check_output_depth(info, codec, pix_fmt, folder_out)
+    damage = find_damage(info, timeline) if accept_damaged else None
+    if damage is not None:  # settings stay those of the source: a resume keeps the segments of a run without it
+        print(f"genvid: warning: {damage.describe()}; enhancing the {len(damage.times)} it gives at their own times",
+              file=sys.stderr, flush=True)
+        damage.apply(info, retimed=fps is not None)
+        timeline = damage.timeline
     nets = load_chain(names, dev, sigma, strength)
     check_tiles(nets, names, tile, tile_overlap)
     scale = math.prod(n.scale for n in nets)
@@ -128,13 +139,13 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
         raise
     writer, cuts, start = None, None, time.time()
     try:
-        writer = SegmentWriter(spec, work, done, segment_frames, segment_seconds)
+        writer = SegmentWriter(spec, work, done, segment_frames or default_segment_frames(info))
         if done < info.frame_count:
             streamer = ChainStreamer(nets, dev, dtype, tile=tile, overlap=tile_overlap, high_bit_depth=high,
                                      source_high_depth=info.bit_depth > 8,
                                      scene_threshold=scene_threshold if scene_cuts else None)
             # the bar is closed however the loop ends, so that an error or "interrupted" starts its own line
-            with FrameReader(info, high_bit_depth=True) as reader, \
+            with FrameReader(info, high_bit_depth=True, timeline=timeline) as reader, \
                     tqdm(total=info.frame_count, initial=done, unit="frame", disable=quiet, file=sys.stderr,
                          dynamic_ncols=True, desc=src.name[:30]) as bar:
                 source = GreyFrames(reader, first=done)
@@ -148,7 +159,7 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
         if writer.frames_written != info.frame_count:
             raise GenvidError(f"wrote {writer.frames_written} frames but {src} has {info.frame_count}; "
                               f"output discarded")
-        _join(work, spec, output, colour_tags(info, out_fmt))
+        _join(work, spec, output, colour_tags(info, out_fmt), streams)
     except BaseException as e:
         if writer is not None:
             writer.abort()
@@ -157,7 +168,8 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
             remove_made(created)
         raise error from None
     seconds = time.time() - start
-    return _result(output, info.frame_count, seconds, done, info.frame_count - done, writer.segments_written, cuts)
+    return _result(output, info.frame_count, seconds, done, info.frame_count - done, writer.segments_written, cuts,
+                   damage.missing if damage else [])
 
 
 def _set_rate(info: VideoInfo, fps: str) -> None:
@@ -185,7 +197,7 @@ def _settings(src: Path, info: VideoInfo, names: list[str], sigma: float | None,
             "codec": codec, "crf": crf, "pix_fmt": pix_fmt, "scene_threshold": scene_threshold, "output": output_kind}
 
 
-def _join(work: WorkFolder, spec: OutputSpec, output: Path, tags: dict) -> None:
+def _join(work: WorkFolder, spec: OutputSpec, output: Path, tags: dict, streams: StreamPlan) -> None:
     """Joins the segments into one file inside the work folder, records it, renames it onto `output`."""
     if spec.folder:
         joined = work.path / "frames"
@@ -197,7 +209,7 @@ def _join(work: WorkFolder, spec: OutputSpec, output: Path, tags: dict) -> None:
             video = ["-i", str(work.path / segments[0]["file"])]
         else:
             video = ["-f", "concat", "-safe", "0", "-i", str(concat_list(work, spec))]
-        remux(video, spec.info, joined, colour_tag_args(tags, ":v"))
+        remux(video, spec.info, joined, colour_tag_args(tags, ":v"), streams)
         fsync_file(joined)
     work.mark_joined(joined)
     if spec.folder:
@@ -210,14 +222,21 @@ def _join(work: WorkFolder, spec: OutputSpec, output: Path, tags: dict) -> None:
 
 def _keep_or_clean(work: WorkFolder, info: VideoInfo, error: BaseException) -> BaseException:
     """After a failure: finished segments stay for --resume (and the message says so); else nothing stays."""
+    damaged = isinstance(error, DamagedSource)
+    if damaged:
+        resume = "--resume --accept-damaged" if work.segments else "--accept-damaged"
+        error = GenvidError(f"{error.what}; rerun with {resume} to enhance the frames the decoder gives, at their "
+                            f"times (the missing ones are reported), or repair the file")
     if not work.segments:
         work.remove()
         if isinstance(error, OSError):
             return GenvidError(f"cannot write {work.output}: {error.strerror or error}")
         return error
     work.release()
-    kept = (f"{work.done_frames} of {info.frame_count} frames are kept in {work.path}; "
-            f"rerun with --resume to continue")
+    kept = f"{work.done_frames} of {info.frame_count} frames are kept in {work.path}"
+    if damaged:
+        return GenvidError(str(error).replace("; rerun with", f"; {kept}; rerun with", 1))
+    kept += "; rerun with --resume to continue"
     if isinstance(error, (GenvidError, OSError)):
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         return GenvidError(f"{reason}; {kept}")
@@ -226,8 +245,8 @@ def _keep_or_clean(work: WorkFolder, info: VideoInfo, error: BaseException) -> B
 
 
 def _result(output: Path, frames: int, seconds: float, resumed_from: int, processed: int, segments: int,
-            cuts: list[int] | None) -> dict:
+            cuts: list[int] | None, missing: list[int]) -> dict:
     return {"output": str(output), "frames": frames, "seconds": round(seconds, 3),
             "fps": round(processed / seconds, 3) if seconds else None, "resumed_from": resumed_from,
-            "segments": segments, "scene_cuts": cuts}
+            "segments": segments, "scene_cuts": cuts, "missing_frames": missing}
 

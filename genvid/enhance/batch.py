@@ -3,9 +3,11 @@
 JOBS.yaml holds `defaults:` (any `enhance` option; `model` may be a chain, "denoise,sr-x4" or a list)
 and `jobs:`, a list of {input, output, ...overrides}.
 An input may be a glob ("clips/*.mp4") with an output pattern using {stem} and {name} of each match
-("out/{stem}_x4.mp4").  Relative paths are taken from the jobs file's folder.  A pattern cannot reach
-outside the folder it names (an input glob through `..` or a link, an output through a file named `..x`),
-and no output may be an input (compared as files, through symbolic and hard links).
+("out/{stem}_x4.mp4"); a literal input fills the pattern the same way ({{ and }} write braces).  A glob
+that matches nothing is a failed job, with the reason, not zero jobs.  Relative paths are taken from the
+jobs file's folder.  A pattern cannot reach outside the folder it names (an input glob through `..` or a
+link, an output through a file named `..x`), and no output may be an input (compared as files, through
+symbolic and hard links).
 
 A job whose output exists is `skipped` (outputs are renamed into place only when complete, so an existing
 one is whole); every other job runs with `resume`, so a job that was interrupted (a crash, a kill, a
@@ -31,7 +33,7 @@ from .outputs import same_file
 from .workdir import WorkFolder
 
 OPTIONS = {"model", "device", "precision", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps", "sigma",
-           "strength", "segment_frames", "segment_seconds", "scene_cuts", "scene_threshold"}
+           "strength", "segment_frames", "scene_cuts", "scene_threshold", "accept_damaged", "subtitles"}
 
 
 def _within(path: Path, folder: Path) -> bool:
@@ -58,7 +60,8 @@ def _output_for(i: int, pattern: str, base: Path, match: Path) -> Path:
 
 
 def expand_jobs(jobs_file: str | Path) -> list[dict]:
-    """Every concrete job: {"input", "output", "options"}, globs expanded and paths checked."""
+    """Every concrete job: {"input", "output", "options"}, globs expanded and paths checked; a glob that
+    matches nothing gives a job with an "error" instead, which fails when run."""
     jobs_file = Path(jobs_file)
     spec = read_yaml(jobs_file, "jobs file")
     base = jobs_file.resolve().parent
@@ -79,13 +82,18 @@ def expand_jobs(jobs_file: str | Path) -> list[dict]:
         if glob.has_magic(pattern):
             root = _folder_of(pattern, base, "*?[")
             matches = sorted(Path(m) for m in glob.glob(str(base / pattern)))
+            if not matches:
+                out.append({"input": str(base / pattern), "output": str(base / str(entry["output"])),
+                            "options": options, "error": f"job {i + 1}: no file matches {pattern} (in {base}); "
+                                                         f"check the pattern and the folder"})
+                continue
             pairs = []
             for m in matches:
                 if not _within(m, root):
                     raise GenvidError(f"job {i + 1}: {m} lies outside {root}, the folder its pattern names")
                 pairs.append((m, _output_for(i, str(entry["output"]), base, m)))
         else:
-            pairs = [(base / pattern, base / str(entry["output"]))]
+            pairs = [(base / pattern, _output_for(i, str(entry["output"]), base, base / pattern))]
         for src, dst in pairs:
             if same_file(src, dst):
                 raise GenvidError(f"job {i + 1}: output {dst} would replace its input")
@@ -105,6 +113,10 @@ def expand_jobs(jobs_file: str | Path) -> list[dict]:
 def run_job(job: dict, emit) -> dict:
     row = {"input": job["input"], "output": job["output"], "status": "done", "error": None, "frames": None,
            "seconds": None}
+    if job.get("error"):  # nothing to run: the job itself is wrong
+        row.update(status="failed", error=job["error"])
+        emit({"event": "failed", **row})
+        return row
     if Path(job["output"]).exists():
         WorkFolder(Path(job["output"])).remove_if_joined()
         row["status"] = "skipped"

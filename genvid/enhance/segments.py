@@ -1,9 +1,10 @@
 """Writing an output as numbered segments, each recorded only once whole on disk, and joining them.
 
 A segment is a run of consecutive frames encoded by its own encoder into its own file, so it starts
-with a keyframe and needs nothing from its neighbours; it ends after `segment_frames` frames or, by
-default, after `segment_seconds` of wall time (about a minute of work, whatever the machine: a crash
-then costs at most that much), unless fewer than MIN_TAIL_FRAMES frames would be left for the last
+with a keyframe and needs nothing from its neighbours; it ends after `segment_frames` frames (by
+default `default_segment_frames`: a number fixed by the frame size and rate, never by how fast the
+machine runs, so the same command on the same input gives the same segments and the same bytes on a
+busy machine and an idle one), unless fewer than MIN_TAIL_FRAMES frames would be left for the last
 one.  Boundaries fall between frames, never at a time in seconds, so no frame is dropped or repeated,
 and the manifest records where each segment starts.  The encoder runs with the output's codec and
 options; the segment files are QuickTime (`.mov`: it keeps the encoder's exact time base, e.g.
@@ -23,7 +24,7 @@ model never waits for an encoder to finish.
 """
 from __future__ import annotations
 
-import time
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -37,12 +38,24 @@ from ..io.probe import VideoInfo
 from .outputs import frame_file_name
 from .workdir import WorkFolder, fsync_file, fsync_folder
 
-SEGMENT_SECONDS = 60.0
+# input pixels per segment by default: about a minute of sr-x4 on two CPU cores at 320x180 (330 frames at
+# 30 fps), a minute and a quarter at 640x360 (60 frames), three at 1920x1080 (16 frames); far less on a GPU
+SEGMENT_PIXELS = 20_000_000
 # A segment shorter than its encoder's B-frame delay is coded without reordering while the others are
 # not, so in MP4 its decoding times jump at the join (the sample table then shows an uneven rate, though
 # every frame keeps its presentation time).  A tail shorter than 16 frames, the most B-frames x264 and
 # x265 use, stays in the segment before it.
 MIN_TAIL_FRAMES = 16
+
+
+def default_segment_frames(info: VideoInfo) -> int:
+    """Frames per segment unless --segment-frames says: SEGMENT_PIXELS input pixels, in whole seconds of
+    video once that is more than one, and never under MIN_TAIL_FRAMES."""
+    frames = SEGMENT_PIXELS // (info.width * info.height)
+    second = max(1, math.ceil(info.fps))
+    if frames >= second:
+        frames -= frames % second
+    return max(frames, MIN_TAIL_FRAMES)
 
 
 def segment_suffix(codec: str) -> str:
@@ -134,16 +147,14 @@ class _FrameFiles:
 class SegmentWriter(QueuedWriter):
     """write(frame) queues output frames `first`, `first`+1, ...; finish() closes the last segment."""
 
-    def __init__(self, spec: OutputSpec, work: WorkFolder, first: int, segment_frames: int | None = None,
-                 segment_seconds: float = SEGMENT_SECONDS, queue_size: int = 8):
+    def __init__(self, spec: OutputSpec, work: WorkFolder, first: int, segment_frames: int, queue_size: int = 8):
         super().__init__(spec.high_bit_depth, queue_size, name="genvid-segments")
         self.spec, self.work = spec, work
         self.next_frame = first
-        self.segment_frames, self.segment_seconds = segment_frames, segment_seconds
+        self.segment_frames = segment_frames
         self.segments_written = 0
         self._segment = None
         self._start = self._count = 0
-        self._opened_at = 0.0
         self._thread.start()
 
     @property
@@ -154,13 +165,11 @@ class SegmentWriter(QueuedWriter):
         if self._segment is None:
             kind = _FrameFiles if self.spec.folder else _VideoSegment
             self._segment = kind(self.spec, self.work, len(self.work.segments), self.next_frame)
-            self._start, self._count, self._opened_at = self.next_frame, 0, time.monotonic()
+            self._start, self._count = self.next_frame, 0
         self._segment.write(frame, self.next_frame)
         self.next_frame += 1
         self._count += 1
-        full = (self._count >= self.segment_frames if self.segment_frames
-                else time.monotonic() - self._opened_at >= self.segment_seconds)
-        if full and self.spec.info.frame_count - self.next_frame >= MIN_TAIL_FRAMES:
+        if self._count >= self.segment_frames and self.spec.info.frame_count - self.next_frame >= MIN_TAIL_FRAMES:
             self._close_segment()
 
     def _end_of_frames(self) -> None:

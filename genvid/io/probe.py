@@ -49,6 +49,7 @@ class VideoInfo:
     end_time: int | None = None  # VFR only: when the last frame ends, in time_base
     start_time: float = 0.0  # the file's start, the earliest time of any stream (ffmpeg shifts it to 0)
     video_start: float = 0.0  # the first video frame's presentation time
+    first_pts: int | None = None  # the same in time_base; None when the packets carry no timestamps
     audio: list[str] = field(default_factory=list)  # codec names, one per stream
     subtitles: list[str] = field(default_factory=list)
     alpha: bool = False  # the frames have an alpha channel (decoding drops it)
@@ -233,7 +234,7 @@ def probe(path: str | Path) -> VideoInfo:
                      variable_frame_rate=vfr, time_base=tb,
                      frame_times=times if vfr else None, end_time=times[-1] + packets.last_duration if vfr else None,
                      start_time=float(start.group(1)) if start else 0.0,
-                     video_start=float(times[0] * tb) if times else 0.0,
+                     video_start=float(times[0] * tb) if times else 0.0, first_pts=times[0] if times else None,
                      audio=[s[2].split(" ")[0].rstrip(",") for s in streams if s[1] == "Audio"],
                      subtitles=[s[2].split(" ")[0].rstrip(",") for s in streams if s[1] == "Subtitle"],
                      **colour)
