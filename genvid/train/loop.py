@@ -82,6 +82,13 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
     if resume and ckpt.exists():
         accelerator.load_state(str(ckpt))
         accelerator.print(f"resumed {ckpt} at step {state.step}")
+        # the saved optimizers hold the old run's rates: take this recipe's for the step the run stands at
+        # (a resumed run may change optim.lr or optim.max_steps, and with it the schedule)
+        opt.param_groups[0]["lr"] = o.lr * (factor(state.step) if factor else 1.0)
+        if sched is not None:
+            sched.base_lrs = [o.lr]
+        for group, fresh in zip(opt_d.param_groups if opt_d else [], groups):
+            group["lr"] = fresh["lr"]
     elif resume:
         accelerator.print(f"no checkpoint in {out}; starting a new run there")
 
