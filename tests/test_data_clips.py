@@ -31,9 +31,30 @@ def test_known_sigma_is_reported_with_its_chance_and_never_for_other_noise(tmp_p
         assert sigma.shape == () and sigma.dtype == torch.float32
         sigmas.append(float(sigma))
         if not math.isnan(sigmas[-1]):
-            noise = (lr2 - hr2) * 255
+            noise = lr2.float() - hr2.float()
             assert 0 <= sigmas[-1] <= 55 and float(noise.std()) < sigmas[-1] + 3
     given = [s for s in sigmas if not math.isnan(s)]
     assert 5 <= len(given) <= 15, "about half of the Gaussian half of the clips"
     always = ClipDataset([folder], build_degradation({"kind": "gaussian_noise"}, 1), 1, 3, 32, known_sigma_prob=1.0)
     assert all(not math.isnan(float(always[i][2])) for i in range(5))
+
+
+def test_samples_are_uint8_and_a_cache_folder_memory_maps_the_same_clips(tmp_path):
+    """With data.cache_dir every clip is decoded once into an .npy file that all processes memory-map (one copy
+    in the page cache); the samples are the very ones of clips decoded into each process's memory."""
+    from conftest import make_clip
+
+    sources = [str(make_folder(tmp_path / "clip")), str(make_clip(tmp_path / "v.mp4", size="48x32", frames=4))]
+    spec = build_degradation({"kind": "gaussian_noise"}, 1)
+    plain = ClipDataset(sources, spec, 1, 3, 32, seed=2)
+    cache = tmp_path / "cache"
+    cached = ClipDataset(sources, spec, 1, 3, 32, seed=2, cache_dir=cache, part=(1, 2))  # starts at the 2nd clip
+    files = sorted(cache.glob("*.npy"))
+    assert len(files) == 2 and not list(cache.glob("*.tmp"))
+    assert all(isinstance(c, np.memmap) and not c.flags.writeable for c in cached.clips)
+    for i in range(6):
+        (lr, hr), (lr2, hr2) = plain[i], cached[i]
+        assert lr.dtype == hr.dtype == torch.uint8 and torch.equal(lr, lr2) and torch.equal(hr, hr2)
+    stamps = [f.stat().st_mtime_ns for f in files]
+    ClipDataset(sources, spec, 1, 3, 32, cache_dir=cache)
+    assert [f.stat().st_mtime_ns for f in files] == stamps, "a filled cache is read, not decoded again"

@@ -170,7 +170,7 @@ def test_clip_dataset_with_the_second_order_chain_in_workers(clip_folder):
     degradation = build_degradation({"kind": "second_order", "compress": {"jpeg_prob": 0.5}}, 4)
     dataset = ClipDataset([str(clip_folder)], degradation, scale=4, clip_frames=5, patch=32, seed=3)
     lr, hr = dataset[0]
-    assert lr.shape == (5, 3, 8, 8) and hr.shape == (5, 3, 32, 32) and lr.dtype == torch.float32
+    assert lr.shape == (5, 3, 8, 8) and hr.shape == (5, 3, 32, 32) and lr.dtype == hr.dtype == torch.uint8
     single, parallel = batches(dataset, 0), batches(dataset, 2)
     assert len(single) == 3
     for (lr0, hr0), (lr2, hr2) in zip(single, parallel, strict=True):

@@ -25,7 +25,8 @@ def test_video_discriminator_sees_time_gaps():
 
 
 def test_critic_set_returns_both():
-    c = SynthCritics(frames=2, resolution=16, num_classes=2, image={"channels": 8}, video={"channels": 8})
+    c = SynthCritics(ImageDiscriminator(channels=8, resolution=16, num_classes=2),
+                     VideoDiscriminator(frames=2, channels=8, resolution=16, num_classes=2))
     out = c(torch.randn(3, 3, 16, 16), torch.randn(3, 2, 3, 16, 16), torch.tensor([[0.0, 3]] * 3),
             torch.tensor([0, 1, 1]))
     assert set(out) == {"image", "video"} and out["image"].shape == out["video"].shape == (3,)

@@ -89,3 +89,23 @@ def test_first_frame_is_reproduced_exactly():
 def test_bad_resolution():
     with pytest.raises(ValueError, match="power of 2"):
         VideoGenerator(resolution=48)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_training_draws_are_made_on_the_device_and_fixed_by_the_seed():
+    """Training draws codes, noise, frame times and augmentations from a generator on the device (nothing is
+    drawn on the host and uploaded); the same seed gives the same draws."""
+    from genvid.data.augment import augment_clips
+    from genvid.train.synth_task import pick_times
+
+    g = tiny().cuda()
+
+    def draws(seed):
+        gen = torch.Generator("cuda").manual_seed(seed)
+        times = pick_times(2, 8, 3, gen).float()
+        z, anchors, times, noise = g.draw(2, times, gen, "cuda")
+        return [times, z, anchors, *noise, augment_clips(torch.zeros(2, 3, 3, 16, 16, device="cuda"), generator=gen)]
+
+    a, b = draws(3), draws(3)
+    assert all(x.device.type == "cuda" for x in a) and all(torch.equal(x, y) for x, y in zip(a, b))
+    assert not torch.equal(draws(4)[1], a[1])

@@ -100,7 +100,7 @@ def test_scale_one_recipe_validates_by_its_task_and_exports_its_card(task, tmp_p
         "model": {"name": f"tiny-{task}", "task": task, "arch": "SlidingWindowRestore",
                   "args": {"channels": 8, "blocks": 1, "radius": 1, "noise_map": denoise}},
         "data": {"train": [str(data)], "val": str(tmp_path / "val"), "scale": 1, "patch": 32, "batch_size": 2,
-                 "clip_frames": 3, "known_sigma_prob": 0.5,
+                 "clip_frames": 3, **({"known_sigma_prob": 0.5} if denoise else {}),
                  "val_options": {"sigmas": [10, 30]} if denoise else {"crf": 37},
                  "degradation": {"kind": "one_of", "choices": [{"kind": "gaussian_noise"}, {"kind": "noise"}]}
                  if denoise else {"kind": "codec", "codecs": ["mpeg4"], "crf": [30, 40]}},

@@ -16,13 +16,15 @@ POLICIES = ("color", "translation", "cutout")
 def augment_clips(clips: torch.Tensor, policy: str = "color,translation,cutout",
                   generator: torch.Generator | None = None, translation: float = 0.125,
                   cutout: float = 0.5) -> torch.Tensor:
-    """(B, T, C, H, W) in [-1, 1] -> the same shape; parameters drawn per clip (on the CPU from `generator`)."""
+    """(B, T, C, H, W) in [-1, 1] -> the same shape; parameters drawn per clip from `generator`, where it lives
+    (the clips' device without one)."""
     names = [p for p in policy.split(",") if p]
     unknown = set(names) - set(POLICIES)
     if unknown:
         raise ValueError(f"unknown augmentation {', '.join(sorted(unknown))}; known: {', '.join(POLICIES)}")
     b, _, _, h, w = clips.shape
-    draw = lambda *shape: torch.rand(*shape, generator=generator).to(clips.device, clips.dtype)
+    home = generator.device if generator is not None else clips.device
+    draw = lambda *shape: torch.rand(*shape, generator=generator, device=home).to(clips.device, clips.dtype)
     x = clips
     if "color" in names:
         x = x + (draw(b, 1, 1, 1, 1) - 0.5)  # brightness

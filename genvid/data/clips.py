@@ -1,13 +1,19 @@
 """Training clips from frame folders and video files, with random temporal and spatial crops.
 
 A source path may be a video file, a folder of frames (one clip), or a folder of such folders
-(Vimeo-90K's septuplets, DAVIS).  Clips are decoded once and kept in memory as uint8; long videos
-are capped at `max_frames` frames each.
+(Vimeo-90K's septuplets, DAVIS).  Clips are decoded once and kept as uint8; long videos are capped at
+`max_frames` frames each.  By default each process holds every decoded clip in its memory (DataLoader
+workers share it with their process, copy-on-write): N training processes hold N copies.  With a
+`cache_dir` every clip is decoded once into an .npy file there and memory-mapped read-only, so all
+processes and workers on a machine share one copy in the page cache, read lazily as crops touch it.
 
+Samples are uint8 (the trainer makes them float on its device: a quarter of the bytes to copy).
 Sample `i` is a pure function of (seed, i): a resumed run sees exactly the data it would have seen.
 """
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -53,22 +59,52 @@ def load_clip(path: Path, max_frames: int, video_downscale: int = 1) -> np.ndarr
     return np.stack(frames)
 
 
+def cached_clip(path: Path, max_frames: int, video_downscale: int, cache_dir: str | Path) -> np.ndarray:
+    """`load_clip`'s array, decoded once into `cache_dir` (keyed by the path, its modification time and the
+    options) and memory-mapped read-only.  Processes filling the cache at once write whole files only
+    (a temporary name, then a rename), so any of them may decode a clip first."""
+    path = Path(path)
+    key = f"{path.resolve()}|{path.stat().st_mtime_ns}|{max_frames}|{video_downscale}"
+    file = Path(cache_dir) / f"{path.name}-{hashlib.sha1(key.encode()).hexdigest()[:16]}.npy"
+    if not file.exists():
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(f"{file.stem}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            np.save(f, load_clip(path, max_frames, video_downscale))
+        os.replace(tmp, file)
+    return np.load(file, mmap_mode="r")
+
+
+def load_clips(sources: list[str], max_frames: int, video_downscale: int = 1, cache_dir: str | Path | None = None,
+               part: tuple[int, int] = (0, 1)) -> list[np.ndarray]:
+    """Every clip under `sources`, in order; with a `cache_dir`, memory-mapped from there.  Process `part[0]`
+    of `part[1]` decodes what the cache lacks starting at its part of the list, wrapping around, so that the
+    processes of a run fill a new cache together."""
+    paths = [p for s in sources for p in find_clips(s)]
+    if cache_dir is None:
+        return [load_clip(p, max_frames, video_downscale) for p in paths]
+    clips, first = [None] * len(paths), len(paths) * part[0] // part[1]
+    for k in [(first + i) % len(paths) for i in range(len(paths))]:
+        clips[k] = cached_clip(paths[k], max_frames, video_downscale, cache_dir)
+    return clips
+
+
 class ClipDataset(Dataset):
     """Random crops of `clip_frames` frames and `patch` HR pixels, degraded to (LR, HR) tensor pairs.
 
     Clips shorter than `clip_frames` are extended by reflection in time (1 2 3 2 1), which is a valid
-    motion played back.  Returns lr (T, 3, p/s, p/s) and hr (T, 3, p, p), float in [0, 1].  With
+    motion played back.  Returns lr (T, 3, p/s, p/s) and hr (T, 3, p, p), uint8.  With
     `known_sigma_prob` (denoisers, scale 1) a third item: with that chance, the std of the Gaussian noise
     the clip's degradation added when that was all it did (`degrade_noise.exact_gaussian_sigma`); NaN
-    otherwise, when the noise-level input is to be the blind estimate.
+    otherwise, when the noise-level input is to be the blind estimate.  `cache_dir`, `part`: see `load_clips`.
     """
 
     def __init__(self, sources: list[str], degradation, scale: int, clip_frames: int, patch: int,
                  seed: int = 0, max_frames: int = 300, flips: bool = True, known_sigma_prob: float | None = None,
-                 video_downscale: int = 1):
+                 video_downscale: int = 1, cache_dir: str | Path | None = None, part: tuple[int, int] = (0, 1)):
         if patch % scale:
             raise GenvidError(f"patch {patch} must be a multiple of the scale {scale}")
-        self.clips = [load_clip(p, max_frames, video_downscale) for s in sources for p in find_clips(s)]
+        self.clips = load_clips(sources, max_frames, video_downscale, cache_dir, part)
         self.degradation, self.scale = degradation, scale
         self.clip_frames, self.patch, self.seed, self.flips = clip_frames, patch, seed, flips
         if known_sigma_prob is not None and scale != 1:
@@ -106,7 +142,7 @@ class ClipDataset(Dataset):
                 frames = frames[::-1]
         hr = [np.ascontiguousarray(f) for f in frames]
         params = self.degradation.sample(rng)  # sample then apply: the same draws as degradation(hr, rng)
-        lr, hr = to_tensor(np.stack(self.degradation.apply(hr, params))), to_tensor(np.stack(hr))
+        lr, hr = to_chw(np.stack(self.degradation.apply(hr, params))), to_chw(np.stack(hr))
         if self.known_sigma_prob is None:
             return lr, hr
         sigma = exact_gaussian_sigma(params) if rng.random() < self.known_sigma_prob else None
@@ -115,7 +151,12 @@ class ClipDataset(Dataset):
 
 def to_tensor(frames: np.ndarray) -> torch.Tensor:
     """(T, H, W, 3) uint8 -> (T, 3, H, W) float in [0, 1]."""
-    return rearrange(torch.from_numpy(np.ascontiguousarray(frames)), "t h w c -> t c h w").float() / 255.0
+    return to_chw(frames).float() / 255.0
+
+
+def to_chw(frames: np.ndarray) -> torch.Tensor:
+    """(T, H, W, 3) uint8 -> (T, 3, H, W) uint8 (contiguous)."""
+    return rearrange(torch.from_numpy(np.ascontiguousarray(frames)), "t h w c -> t c h w").contiguous()
 
 
 class StepSampler(Sampler):

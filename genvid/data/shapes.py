@@ -9,7 +9,8 @@ one thread of the 2-core development CPU (mean of 200 clips, with other training
 `SynthClipDataset` takes real clips (video files, frame folders, folders of frame folders, as
 `clips.find_clips`), shrinks each once at load so that its short side is `size`, and returns random
 `frames`-frame windows (clips that are too short are extended by playing them back, 1 2 3 2 1) cropped
-to size x size, flipped left-right at random; label -1 (no classes).
+to size x size, flipped left-right at random, as uint8 (the trainer makes them float on its device); label -1
+(no classes).  Each process keeps its own copy of the shrunk clips (small: 64 pixels on the short side).
 """
 from __future__ import annotations
 
@@ -124,7 +125,7 @@ class SynthClipDataset(Dataset):
         start = int(rng.integers(0, limit - self.frames + 1))
         h, w = clip.shape[-2:]
         y, x = int(rng.integers(0, h - self.size + 1)), int(rng.integers(0, w - self.size + 1))
-        window = clip[order[start:start + self.frames], :, y:y + self.size, x:x + self.size].float() / 255
+        window = clip[order[start:start + self.frames], :, y:y + self.size, x:x + self.size]
         if rng.random() < 0.5:
             window = window.flip(-1)
-        return window, -1
+        return window.contiguous(), -1

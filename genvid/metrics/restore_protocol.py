@@ -27,6 +27,7 @@ from ..enhance.stream import Streamer
 from ..enhance.window import WindowModel
 from ..errors import GenvidError
 from .fidelity import mean_scores
+from .share import Share
 from .sr_protocol import score_clip
 
 HEADLINE_SIGMA = 30
@@ -49,47 +50,57 @@ def run_model(model, frames: np.ndarray, device="cpu", sigma: float | None = Non
         model.train(was_training)
 
 
-def _clips(root: str | Path, max_frames: int) -> list[np.ndarray]:
-    return [load_clip(path, max_frames) for path in find_clips(root)]
+def _clips(root: str | Path, max_frames: int, share: Share | None) -> list[tuple[int, np.ndarray]]:
+    """(k, clip) for this process's share of the clips under `root`."""
+    return [(k, load_clip(path, max_frames)) for k, path in (share or Share()).mine(find_clips(root))]
 
 
 def evaluate_denoise(model, root: str | Path, sigmas=(10, 30, 50), device="cpu", max_frames: int = 100,
-                     seed: int = 0, given_sigma: bool = False, with_vmaf: bool = False) -> dict:
-    """The denoising protocol over every clip under `root`; `model=None` scores the noisy input alone."""
+                     seed: int = 0, given_sigma: bool = False, with_vmaf: bool = False,
+                     share: Share | None = None) -> dict:
+    """The denoising protocol over every clip under `root`; `model=None` scores the noisy input alone.
+    `share`: this process scores its share of the clips, and every process gets the means over all."""
     sigmas = [float(s) for s in sigmas]
     if not sigmas or min(sigmas) < 0:
         raise GenvidError(f"denoising sigmas must be a non-empty list of numbers >= 0, got {sigmas}")
-    rows = {s: {"model": [], "input": []} for s in sigmas}
-    clips = _clips(root, max_frames)
-    for k, clean in enumerate(clips):
+    scored = []  # (k, {sigma: {"input": scores, "model": scores}})
+    for k, clean in _clips(root, max_frames, share):
+        by_sigma = {}
         for s in sigmas:
             noisy = add_gaussian_noise(clean, s, np.random.default_rng([seed, k, round(100 * s)]))
-            rows[s]["input"].append(score_clip(noisy, clean, 0, with_vmaf))
+            by_sigma[s] = {"input": score_clip(noisy, clean, 0, with_vmaf)}
             if model is not None:
                 pred = run_model(model, noisy, device, s if given_sigma else None)
-                rows[s]["model"].append(score_clip(pred, clean, 0, with_vmaf))
-    by_sigma = {f"{s:g}": {k: mean_scores(v) for k, v in r.items() if v} for s, r in rows.items()}
+                by_sigma[s]["model"] = score_clip(pred, clean, 0, with_vmaf)
+        scored.append((k, by_sigma))
+    scored = (share or Share()).join(scored)
+    by_sigma = {f"{s:g}": {key: mean_scores([r[s][key] for _, r in scored])
+                           for key in ("model", "input") if scored and key in scored[0][1][s]}
+                for s in sigmas}
     headline = f"{HEADLINE_SIGMA:g}" if HEADLINE_SIGMA in sigmas else f"{sigmas[0]:g}"
     protocol = (f"AWGN sigma {', '.join(by_sigma)} (8-bit RGB, per channel, clipped, rounded; seed {seed}), "
                 f"{'sigma given' if given_sigma else 'blind'}; PSNR/SSIM on RGB and BT.601 Y, no crop; "
                 f"headline sigma {headline}")
-    return {"protocol": protocol, "clips": len(clips), "sigma": float(headline), **by_sigma[headline],
+    return {"protocol": protocol, "clips": len(scored), "sigma": float(headline), **by_sigma[headline],
             "by_sigma": by_sigma}
 
 
 def evaluate_restore(model, root: str | Path, crf: int = 37, codec: str = "libx264", device="cpu",
-                     max_frames: int = 100, with_vmaf: bool = False) -> dict:
-    """The restoration protocol over every clip under `root`; `model=None` scores the compressed input alone."""
-    rows = {"model": [], "input": []}
-    clips = _clips(root, max_frames)
-    for clean in clips:
+                     max_frames: int = 100, with_vmaf: bool = False, share: Share | None = None) -> dict:
+    """The restoration protocol over every clip under `root`; `model=None` scores the compressed input alone.
+    `share`: this process scores its share of the clips, and every process gets the means over all."""
+    scored = []  # (k, {"input": scores, "model": scores})
+    for k, clean in _clips(root, max_frames, share):
         compressed = codec_round_trip(clean, codec, crf)
-        rows["input"].append(score_clip(compressed, clean, 0, with_vmaf))
+        row = {"input": score_clip(compressed, clean, 0, with_vmaf)}
         if model is not None:
-            rows["model"].append(score_clip(run_model(model, compressed, device), clean, 0, with_vmaf))
+            row["model"] = score_clip(run_model(model, compressed, device), clean, 0, with_vmaf)
+        scored.append((k, row))
+    scored = (share or Share()).join(scored)
     protocol = f"{codec} CRF {crf}, preset medium, yuv420p; PSNR/SSIM on BT.601 Y and RGB, no crop"
-    return {"protocol": protocol, "clips": len(clips), "crf": crf, "codec": codec,
-            **{k: mean_scores(v) for k, v in rows.items() if v}}
+    return {"protocol": protocol, "clips": len(scored), "crf": crf, "codec": codec,
+            **{key: mean_scores([r[key] for _, r in scored]) for key in ("model", "input")
+               if scored and key in scored[0][1]}}
 
 
 def evaluate_pair(model, distorted: str | Path, pristine: str | Path, device="cpu", with_vmaf: bool = True,

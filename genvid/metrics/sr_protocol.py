@@ -19,6 +19,7 @@ from ..data.clips import find_clips, load_clip
 from ..data.degrade import bicubic_downscale
 from ..io.image_folder import write_image
 from .fidelity import frame_scores, mean_scores
+from .share import Share
 from .temporal import tof, tof_unavailable
 from .vmaf import vmaf
 
@@ -65,30 +66,35 @@ def bicubic_upscale(lr: np.ndarray, scale: int) -> np.ndarray:
 @torch.no_grad()
 def evaluate_sr(model, root: str | Path, scale: int = 4, device="cpu", max_frames: int = 100,
                 with_bicubic: bool = True, with_vmaf: bool = False, degradation=None, seed: int = 0,
-                lpips_net: str | None = None) -> dict:
+                lpips_net: str | None = None, share: Share | None = None) -> dict:
     """{'model': means, 'bicubic': means, 'clips': n} over every clip under `root`; `model=None`: bicubic only.
 
     `degradation` (from `genvid.data.degrade.build_degradation`) replaces the BI downscale: clip k is
-    degraded with the generator seeded by (seed, k), so every run and every model sees the same inputs."""
+    degraded with the generator seeded by (seed, k), so every run and every model sees the same inputs.
+    `share`: this process scores its share of the clips, and every process gets the means over all."""
+    share = share or Share()
     if model is not None:
         was_training = model.training
         model.eval()
-    rows, base_rows = [], []
-    for k, path in enumerate(find_clips(root)):
+    rows = []  # (k, model scores, bicubic scores)
+    for k, path in share.mine(find_clips(root)):
         hr = crop_to_multiple(load_clip(path, max_frames), scale)
         if degradation is None:
             lr = np.stack([bicubic_downscale(f, scale) for f in hr])
         else:
             lr = np.stack(degradation(list(hr), np.random.default_rng([seed, k])))
+        row = [k, None, None]
         if model is not None:
             x = rearrange(torch.from_numpy(lr), "t h w c -> 1 t c h w").float().div(255.0).to(device)
-            rows.append(score_clip(to_uint8(model(x)[0]), hr, scale, with_vmaf, lpips_net))
+            row[1] = score_clip(to_uint8(model(x)[0]), hr, scale, with_vmaf, lpips_net)
         if with_bicubic:
-            base_rows.append(score_clip(bicubic_upscale(lr, scale), hr, scale, with_vmaf, lpips_net))
-    out = {"clips": len(base_rows or rows)}
+            row[2] = score_clip(bicubic_upscale(lr, scale), hr, scale, with_vmaf, lpips_net)
+        rows.append(tuple(row))
+    rows = share.join(rows)
+    out = {"clips": len(rows)}
     if model is not None:
         model.train(was_training)
-        out["model"] = mean_scores(rows)
+        out["model"] = mean_scores([r[1] for r in rows])
     if with_bicubic:
-        out["bicubic"] = mean_scores(base_rows)
+        out["bicubic"] = mean_scores([r[2] for r in rows])
     return out

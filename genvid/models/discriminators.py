@@ -107,29 +107,23 @@ def clip_windows(clip: torch.Tensor, frames: int) -> torch.Tensor:
     return rearrange(clip.unfold(1, frames, 1), "b n c h w k -> (b n) k c h w")
 
 
-DISCRIMINATORS = {"spatiotemporal": SpatioTemporalDiscriminator, "unet": UNetDiscriminator}
-
-
 class CriticSet(nn.Module):
     """A recipe's discriminators behind one forward, so training wraps (and syncs) them as one module.
 
-    forward(hr (B, T, 3, H, W), lr_up (B, T, 3, H, W)) -> {kind: (logits, features)}; the
-    spatio-temporal critic sees every window of `window` consecutive frames, the U-Net every frame.
+    critics: {kind: module} (see genvid/train/critics.py).  forward(hr (B, T, 3, H, W), lr_up (B, T, 3, H, W))
+    -> {kind: (logits, features)}; the spatio-temporal critic sees every window of `window` consecutive
+    frames, the U-Net every frame.
     """
 
-    def __init__(self, kinds: list[str], args: dict[str, dict] | None = None, window: int = 3):
+    def __init__(self, critics: dict[str, nn.Module], window: int = 3):
         super().__init__()
-        unknown = [k for k in kinds if k not in DISCRIMINATORS]
-        if unknown:
-            raise ValueError(f"unknown discriminator(s) {unknown}; known: {', '.join(DISCRIMINATORS)}")
-        args = args or {}
-        self.critics = nn.ModuleDict({k: DISCRIMINATORS[k](**args.get(k, {})) for k in kinds})
+        self.critics = nn.ModuleDict(critics)
         self.window = window
 
     def forward(self, hr: torch.Tensor, lr_up: torch.Tensor) -> dict:
         out = {}
         for kind, critic in self.critics.items():
-            if kind == "spatiotemporal":
+            if isinstance(critic, SpatioTemporalDiscriminator):
                 out[kind] = critic(clip_windows(hr, self.window), clip_windows(lr_up, self.window))
             else:
                 out[kind] = critic(rearrange(hr, "b t c h w -> (b t) c h w"))

@@ -83,11 +83,9 @@ class SynthCritics(nn.Module):
     """Both critics as one module (one `accelerator.prepare`, one DDP wrapper): forward(frames, clips, times,
     labels) -> {"image": logits of the single frames (B,), "video": logits of the frame sets (B,)}."""
 
-    def __init__(self, frames: int, resolution: int, num_classes: int = 0, image: dict | None = None,
-                 video: dict | None = None):
+    def __init__(self, image: ImageDiscriminator, video: VideoDiscriminator):
         super().__init__()
-        self.image = ImageDiscriminator(resolution=resolution, num_classes=num_classes, **(image or {}))
-        self.video = VideoDiscriminator(frames=frames, resolution=resolution, num_classes=num_classes, **(video or {}))
+        self.image, self.video = image, video
 
     def forward(self, frames, clips, times, labels=None) -> dict[str, torch.Tensor]:
         return {"image": self.image(frames, labels), "video": self.video(clips, times, labels)}

@@ -195,12 +195,16 @@ class VideoGenerator(nn.Module):
 
     # ---- sampling --------------------------------------------------------------------------------
     def draw(self, n: int, times: torch.Tensor, generator: torch.Generator | None = None, device=None):
-        """Random z_content, motion anchors and per-frame noise for `n` clips at `times` (T,) or (n, T),
-        drawn on the CPU from `generator` (so a seed gives the same clips on every device)."""
-        times = times.float().cpu().expand(n, -1) if times.dim() == 1 else times.float().cpu()
-        z = torch.randn(n, self.z_dim, generator=generator)
-        anchors = torch.randn(n, self.anchors_needed(float(times.max())), self.motion_dim, generator=generator)
-        noise = [torch.randn(n, times.shape[1], *s, generator=generator) for s in self.noise_shapes()]
+        """Random z_content, motion anchors and per-frame noise for `n` clips at `times` (T,) or (n, T), on
+        `device`, drawn where `generator` lives: a CPU generator gives the same clips on every device (sampling);
+        one on the device draws there, uploading nothing (training)."""
+        home = generator.device if generator is not None else torch.device("cpu")
+        times = times.float().to(home)
+        times = times.expand(n, -1) if times.dim() == 1 else times
+        z = torch.randn(n, self.z_dim, generator=generator, device=home)
+        anchors = torch.randn(n, self.anchors_needed(float(times.max())), self.motion_dim, generator=generator,
+                              device=home)
+        noise = [torch.randn(n, times.shape[1], *s, generator=generator, device=home) for s in self.noise_shapes()]
         move = lambda x: x.to(device) if device is not None else x
         return move(z), move(anchors), move(times), [move(x) for x in noise]
 

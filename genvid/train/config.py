@@ -1,7 +1,17 @@
-"""Training recipes: YAML files mapped onto dataclasses, with `--set a.b=value` overrides."""
+"""Training recipes: YAML mapped onto typed dataclasses, one schema per task, with `--set a.b=value` overrides.
+
+`model.task` picks the schema (`TASKS` in train/tasks.py): `super-resolution`, `denoise` and `restore` take
+`enhance_task.EnhanceRecipe`, `synthesis` takes `synth_task.SynthesisRecipe`.  The sections every task shares
+are here (`ModelConfig`, `OptimConfig`, `TrainConfig`).  Each key must be a field of its section, its value
+of the field's type (and one of its `choices`, where the field lists them); a schema's `ignored(tree)` names
+keys the recipe sets but its other settings switch off (`loss.r1` without critics, say).  Any of these is
+one line of GenvidError: no key passes silently.
+"""
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,13 +21,19 @@ from ..errors import GenvidError
 from ..yaml_file import read_yaml
 
 SHARED_DATA = "../shared/data"
+PRECISIONS = ("no", "fp16", "bf16")
+
+
+def choice(default, choices: tuple):
+    """A dataclass field whose value (or, for a list, each item) must be one of `choices`."""
+    factory = {"default_factory": lambda: list(default)} if isinstance(default, list) else {"default": default}
+    return field(metadata={"choices": tuple(choices)}, **factory)
 
 
 @dataclass
 class ModelConfig:
     name: str = "sr-x4"
-    task: str = "super-resolution"  # super-resolution | denoise | restore: the validation protocol; synthesis:
-    # the video GAN loop (train/synth_loop.py)
+    task: str = "super-resolution"  # picks the recipe schema and the objective (train/tasks.py)
     arch: str = "SlidingWindowSR"
     args: dict = field(default_factory=dict)
     init_from: str | None = None  # a model name or .safetensors to fine-tune from
@@ -28,131 +44,122 @@ class ModelConfig:
 
 
 @dataclass
-class DataConfig:
-    train: list[str] = field(default_factory=lambda: [f"{SHARED_DATA}/vimeo7/train"])
-    val: str | None = f"{SHARED_DATA}/vimeo7/val"
-    scale: int = 4
-    clip_frames: int = 5
-    patch: int = 128  # HR pixels
-    batch_size: int = 8
-    num_workers: int = 0
-    max_frames: int = 300  # per training clip
-    video_downscale: int = 1  # video-file sources are shrunk by this factor at load (antialiased), e.g. 2 for
-    # compressed clips whose artifacts should not be learnt as detail; frame folders are kept as they are
-    degradation: dict = field(default_factory=lambda: {"kind": "bicubic"})
-    # denoisers (models with a noise-level input): the chance that a clip with exactly known Gaussian
-    # noise gives the network its true sigma; otherwise (and for all other noise) the blind estimate
-    known_sigma_prob: float = 0.5
-    val_options: dict = field(default_factory=dict)  # arguments of the task's validation protocol
-
-
-@dataclass
-class LossConfig:
-    """Weights of the generator's loss terms (0 switches a term off) and the critics' settings."""
-    charbonnier: float = 1.0
-    charbonnier_eps: float = 1e-3
-    l1: float = 0.0
-    lpips: float = 0.0  # perceptual; needs an ImageNet backbone file (see genvid/losses/perceptual.py)
-    lpips_net: str = "alex"
-    lpips_backbone: str | None = None  # explicit backbone file; else torchvision's cache under TORCH_HOME
-    lpips_missing: str = "error"  # error | skip: what to do when lpips > 0 and the backbone is absent
-    gan: str = "nonsat"  # nonsat | hinge | ragan
-    adversarial: float = 0.0  # weight of each discriminator's generator loss
-    adversarial_start: int = 0  # steps of generator-only training before the critics judge it
-    feature_matching: float = 0.0
-    r1: float = 0.0  # gamma of the R1 penalty on real inputs
-    r1_every: int = 16  # lazy R1: every N steps, scaled by N
-    pingpong: float = 0.0
-    warp: float = 0.0  # flow-warped temporal consistency; trains a flow estimator alongside
-    flow_smooth: float = 0.1
-
-
-@dataclass
-class DiscriminatorConfig:
-    kinds: list[str] = field(default_factory=list)  # spatiotemporal and/or unet; empty: no GAN
-    spatiotemporal: dict = field(default_factory=dict)  # constructor arguments
-    unet: dict = field(default_factory=dict)
-    window: int = 3  # frames per clip the spatio-temporal critic judges
-    lr: float = 1e-4
-    betas: tuple[float, float] = (0.9, 0.99)
-    flow_channels: int = 32  # the flow estimator trained with the critics when loss.warp > 0
-    flow_lr: float = 1e-4
-
-
-@dataclass
-class SynthesisConfig:
-    """Video synthesis recipes (model.task: synthesis): data, critics and augmentation; see train/synth_loop.py."""
-    dataset: str = "shapes"  # shapes (procedural, data/shapes.py) | clips (data.train folders, 16-frame windows)
-    frames: int = 16  # frames per training clip
-    resolution: int = 64
-    critic_frames: int = 3  # sparse frames per clip that the generator renders and the video critic judges
-    image_critic: dict = field(default_factory=dict)  # ImageDiscriminator arguments
-    video_critic: dict = field(default_factory=dict)  # VideoDiscriminator arguments
-    image_weight: float = 1.0  # weights of the generator's adversarial terms
-    video_weight: float = 1.0
-    augment: str = "color,translation,cutout"  # DiffAugment policies, the same parameters for every frame
-    sample_every: int = 250  # a grid of EMA samples to TensorBoard
-
-
-@dataclass
 class OptimConfig:
+    """The generator's Adam, at a constant learning rate."""
     lr: float = 4e-4
     betas: tuple[float, float] = (0.9, 0.99)
     weight_decay: float = 0.0
     max_steps: int = 10000
+    grad_clip: float = 1.0  # the generator's gradient norm; 0: no clipping
+
+    def lr_factor(self):
+        """step -> multiplier of `lr`; None: constant (no scheduler)."""
+        return None
+
+
+@dataclass
+class ScheduledOptimConfig(OptimConfig):
+    """The generator's Adam with a linear warm-up and a cosine decay to `min_lr`."""
     warmup_steps: int = 200
     min_lr: float = 1e-6
-    grad_clip: float = 1.0
+
+    def lr_factor(self):
+        from .state import warmup_cosine
+
+        return warmup_cosine(self.warmup_steps, self.max_steps, self.min_lr / self.lr)
 
 
 @dataclass
 class TrainConfig:
     seed: int = 0
     ema_decay: float = 0.999
-    mixed_precision: str = "no"  # no | fp16 | bf16
+    # None: what the launcher says (`accelerate launch --mixed_precision`, ACCELERATE_MIXED_PRECISION), else no.
+    # fp16 (CUDA only) is refused for recipes with critics: use bf16, which needs no loss scaler
+    mixed_precision: str | None = choice(None, PRECISIONS)
     log_every: int = 50
-    val_every: int = 500
-    save_every: int = 250
+    save_every: int = 250  # a checkpoint, and the EMA generator exported to last.safetensors
     threads: int = 0  # torch CPU threads per process; 0 leaves torch's default
     grad_accum: int = 1  # micro-batches per optimizer step
-    select: str = "psnr_y"  # best.safetensors by this validation score (psnr_y, psnr_rgb, ...), or "last"
-    # (GANs: PSNR favours blur)
 
 
-@dataclass
-class Recipe:
-    model: ModelConfig = field(default_factory=ModelConfig)
-    data: DataConfig = field(default_factory=DataConfig)
-    loss: LossConfig = field(default_factory=LossConfig)
-    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
-    optim: OptimConfig = field(default_factory=OptimConfig)
-    synthesis: SynthesisConfig = field(default_factory=SynthesisConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+# ---- building dataclasses from YAML trees ------------------------------------------------------------------
+
+def _fail(where: str, wanted: str, value) -> typing.NoReturn:
+    raise GenvidError(f"recipe value {where} must be {wanted}, got {value!r}")
 
 
-def _build(cls, values: dict, where: str):
+def _coerce(value, tp, where: str, choices: tuple = (), task: str = ""):
+    """`value` checked against (and converted to) the annotation `tp`; `task` names the schema in errors."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (tp,) = [a for a in args if a is not type(None)]
+        return _coerce(value, tp, where, choices, task)
+    if dataclasses.is_dataclass(tp):
+        return build(tp, {} if value is None else value, where, task)
+    if origin is list:
+        if not isinstance(value, list):
+            _fail(where, "a list", value)
+        return [_coerce(v, args[0], f"{where}[{i}]", choices, task) for i, v in enumerate(value)]
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)) or len(value) != len(args):
+            _fail(where, f"a list of {len(args)}", value)
+        return tuple(_coerce(v, a, where) for v, a in zip(value, args))
+    if tp in (int, float) and isinstance(value, str):  # YAML reads 1e-4 (no dot) as a string
+        try:
+            value = float(value)
+        except ValueError:
+            _fail(where, "a number", value)
+    if tp is str and value is False and "no" in choices:  # YAML 1.1 reads a bare `no` as false
+        value = "no"
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = float(value)
+    elif tp is int and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    wanted = {bool: "true or false", int: "an integer", float: "a number", str: "a string", dict: "a mapping"}
+    if tp in wanted and (not isinstance(value, tp) or (tp is not bool and isinstance(value, bool))):
+        _fail(where, wanted[tp], value)
+    if choices and value not in choices:
+        raise GenvidError(f"recipe value {where} {value!r} is not supported for {task or 'these'} recipes; "
+                          f"use one of {', '.join(map(str, choices))}")
+    return value
+
+
+def build(cls, values: dict, where: str = "", task: str = ""):
+    """The dataclass `cls` from a mapping: unknown keys, wrong types and values outside `choices` are errors."""
     if not isinstance(values, dict):
         raise GenvidError(f"recipe section '{where}' must be a mapping")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = set(values) - set(fields)
     if unknown:
-        raise GenvidError(f"unknown recipe key(s) {', '.join(sorted(unknown))} in '{where}'; "
-                          f"known: {', '.join(fields)}")
-    kwargs = {}
-    for name, value in values.items():
-        default = getattr(cls(), name)
-        if dataclasses.is_dataclass(default):
-            value = _build(type(default), value, f"{where}.{name}".strip("."))
-        elif isinstance(default, tuple):
-            value = tuple(value)
-        elif isinstance(default, (int, float)) and not isinstance(default, bool) and isinstance(value, str):
-            try:  # YAML reads 1e-4 (no dot) as a string
-                value = type(default)(float(value)) if isinstance(default, float) else int(value)
-            except ValueError:
-                raise GenvidError(f"recipe value {where}.{name} must be a number, got '{value}'") from None
-        kwargs[name] = value
-    return cls(**kwargs)
+        raise GenvidError(f"unknown recipe key(s) {', '.join(sorted(unknown))} in '{where or 'the recipe'}' "
+                          f"({cls.__name__}); known: {', '.join(fields)}")
+    hints = typing.get_type_hints(cls)
+    return cls(**{name: _coerce(value, hints[name], f"{where}.{name}".strip("."),
+                                fields[name].metadata.get("choices", ()), task)
+                  for name, value in values.items()})
 
+
+def given(tree: dict, key: str) -> bool:
+    """Whether the recipe tree sets the dotted `key`."""
+    node = tree
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def refuse_ignored(tree: dict, rules: list[tuple[str, bool, str]]) -> None:
+    """One GenvidError naming the keys that `tree` sets although their rule (key, used, why not) says unused."""
+    ignored = [(key, why) for key, used, why in rules if not used and given(tree, key)]
+    if ignored:
+        raise GenvidError(f"recipe key(s) {', '.join(k for k, _ in ignored)} would be ignored "
+                          f"({'; '.join(f'{k}: {why}' for k, why in ignored)}); remove them")
+
+
+# ---- loading -----------------------------------------------------------------------------------------------
 
 def set_override(tree: dict, assignment: str) -> None:
     """'optim.lr=1e-4' sets tree['optim']['lr'] to the YAML value 1e-4."""
@@ -163,12 +170,22 @@ def set_override(tree: dict, assignment: str) -> None:
     node = tree
     for p in parents:
         node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise GenvidError(f"--set {key}: '{p}' is not a section")
     node[leaf] = yaml.safe_load(raw)
 
 
-def load_recipe(path: str | Path, overrides: list[str] = ()) -> tuple[Recipe, dict]:
-    """The recipe dataclass and the plain dict it came from (overrides applied)."""
+def load_recipe(path: str | Path, overrides: list[str] = ()):
+    """The recipe (the dataclass of its task's schema) and the plain dict it came from (overrides applied)."""
+    from .tasks import TASKS
+
     tree = read_yaml(path, "recipe")
     for o in overrides:
         set_override(tree, o)
-    return _build(Recipe, tree, ""), tree
+    model = tree.get("model") or {}
+    task = model.get("task", ModelConfig.task) if isinstance(model, dict) else ModelConfig.task
+    if task not in TASKS:
+        raise GenvidError(f"recipe value model.task must be one of {', '.join(TASKS)}, got {task!r}")
+    recipe = build(TASKS[task].Recipe, tree, task=task)
+    recipe.check(tree)
+    return recipe, tree

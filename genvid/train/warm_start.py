@@ -1,4 +1,5 @@
-"""Warm starts: a new network begins from parts of trained ones (`model.init_partial`, `model.init_flow`).
+"""Warm starts: a network begins from a trained one (`model.init_from`) or from parts of trained ones
+(`model.init_partial`, `model.init_flow`).
 
 `init_partial` copies every tensor of another genvid model whose name and shape match (a recurrent model
 from the sliding-window sr-x4, say) and says which were copied and which were not; `init_flow` fills a
@@ -34,3 +35,10 @@ def warm_start(model: nn.Module, config, log=print) -> None:
             raise GenvidError(f"model.init_flow is set but {type(model).__name__} has no `spynet` flow network")
         load_spynet_weights(model.spynet, config.init_flow)
         log(f"init_flow {config.init_flow}: SpyNet loaded")
+
+
+def initialise(model: nn.Module, config, log=print) -> None:
+    """`config.init_from` (every weight of a model of the same design), then the warm starts."""
+    if config.init_from:
+        model.load_state_dict(load_model(config.init_from).state_dict())
+    warm_start(model, config, log)
