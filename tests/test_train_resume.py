@@ -16,3 +16,19 @@ def test_a_run_extended_on_resume_equals_one_planned_that_long(tiny_recipe, tmp_
     assert rest.returncode == 0, rest.stderr[-3000:]
     reference, resumed = step_lines(whole.stdout), step_lines(rest.stdout)
     assert sorted(resumed) == [3, 4] and all(resumed[s] == reference[s] for s in (3, 4))
+
+
+def test_max_minutes_stops_cleanly_and_the_run_resumes(tiny_recipe, tmp_path):
+    """A time bound already spent after one step: the run stops there with a checkpoint and exported weights,
+    and --resume finishes the planned steps, giving the losses of one uninterrupted run."""
+    args = ["--set", "data.val=null"]
+    whole = run_genvid("train", tiny_recipe, "--output-dir", tmp_path / "whole", *args)
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    cut = run_genvid("train", tiny_recipe, "--output-dir", tmp_path / "cut", "--max-minutes", "1e-6", *args)
+    assert cut.returncode == 0, cut.stderr[-3000:]
+    assert sorted(step_lines(cut.stdout)) == [1]
+    assert (tmp_path / "cut" / "last.safetensors").is_file() and (tmp_path / "cut" / "checkpoints" / "last").is_dir()
+    rest = run_genvid("train", tiny_recipe, "--output-dir", tmp_path / "cut", "--resume", *args)
+    assert rest.returncode == 0, rest.stderr[-3000:]
+    reference, resumed = step_lines(whole.stdout), step_lines(rest.stdout)
+    assert sorted(resumed) == [2, 3, 4] and all(resumed[s] == reference[s] for s in (2, 3, 4))

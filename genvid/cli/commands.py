@@ -14,13 +14,15 @@ def add_train(sub) -> None:
     p.add_argument("--output-dir", help="run folder: checkpoints, logs, exported weights (default runs/<name>)")
     p.add_argument("--max-steps", type=int, help="stop after this many steps (overrides optim.max_steps)")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --output-dir")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="stop cleanly after this much wall time (checkpoint and export; continue with --resume)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a recipe value, e.g. --set optim.lr=1e-4 (repeatable)")
 
     def run(a):
         from ..train.loop import train
 
-        print(json.dumps(train(a.recipe, a.output_dir, a.max_steps, a.resume, a.overrides)))
+        print(json.dumps(train(a.recipe, a.output_dir, a.max_steps, a.resume, a.overrides, a.max_minutes)))
     p.set_defaults(run=run)
 
 

@@ -39,6 +39,7 @@ from .state import (
     check_precision,
     log_step,
     optimizer_step,
+    out_of_time,
     save_checkpoint,
     start_run,
     to_device,
@@ -48,7 +49,9 @@ from .tasks import TASKS
 
 
 def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None = None,
-          resume: bool = False, overrides: list[str] = ()) -> dict:
+          resume: bool = False, overrides: list[str] = (), max_minutes: float | None = None) -> dict:
+    """Trains a recipe; `max_minutes` stops it cleanly (checkpoint and export, resumable) after that much wall
+    time, whatever step it stands at: a time-bounded session on a lent GPU, say."""
     recipe, _ = load_recipe(recipe_path, overrides)
     if max_steps is not None:
         recipe.optim.max_steps = max_steps
@@ -133,7 +136,7 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
         state.step += 1
         seen += 1
 
-        last = state.step >= o.max_steps
+        last = state.step >= o.max_steps or out_of_time(accelerator, t0, max_minutes)
         if state.step % t.log_every == 0 or last:
             log_step(accelerator, state.step, o.max_steps, loss, terms, opt.param_groups[0]["lr"],
                      seen / (time.time() - t0))
@@ -158,7 +161,7 @@ def train(recipe_path: str, output_dir: str | None = None, max_steps: int | None
             break
 
     accelerator.wait_for_everyone()
-    result = {"step": state.step, "processes": accelerator.num_processes}
+    result = {"step": state.step, "processes": accelerator.num_processes, "seconds": round(time.time() - t0, 1)}
     if task.val_every:
         result[f"best_{task.select_key}"] = state.best
     if accelerator.is_main_process:

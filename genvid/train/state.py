@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import time
 from pathlib import Path
 
 import torch
@@ -125,3 +126,16 @@ def optimizer_step(accelerator, optimizer, parameters=None, max_norm: float = 0.
         torch.nn.utils.clip_grad_norm_(list(parameters), max_norm)
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
+
+
+def out_of_time(accelerator, start: float, max_minutes: float | None) -> bool:
+    """Whether `max_minutes` of wall time have passed since `start`, as every process agrees (the first
+    process's clock decides, so that all stop at the same step)."""
+    if not max_minutes:
+        return False
+    flag = torch.tensor([float(time.time() - start >= 60 * max_minutes)], device=accelerator.device)
+    if accelerator.num_processes > 1:
+        from accelerate.utils import broadcast
+
+        flag = broadcast(flag, 0)
+    return bool(flag.item())
