@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 __all__ = ["GenvidError", "enhance", "list_models", "load_model", "synthesize", "__version__"]
 
 _LAZY = {"enhance": ".enhance.api", "synthesize": ".synthesize", "load_model": ".models.registry",
-         "list_models": ".models.registry"}
+         "list_models": ".models.catalog"}
 
 
 class _Package(types.ModuleType):

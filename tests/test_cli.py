@@ -1,5 +1,6 @@
 """The command line: one-line errors with exit 2 and no traceback; models listing; eval JSON keys."""
 import json
+import os
 import re
 import subprocess
 import sys
@@ -229,3 +230,21 @@ def test_enhance_a_damaged_source_stops_with_one_line_then_accepts_it(tiny_model
     assert lines[0].startswith("genvid: warning: ") and "damaged.mp4 is damaged: the decoder gives" in lines[0]
     assert re.match(r"genvid enhance: .*out.mp4 lacks \d+ frames? of the damaged source .*\(numbered from 0: \d+",
                     lines[1])
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["enhance", "missing.mp4", "out.mp4"], "input not found: missing.mp4"),
+    (["enhance", "in.mp4", "out.mp4", "--model", "denoise,nosuch"], "unknown model 'nosuch'"),
+    (["models"], None),
+])
+def test_common_mistakes_and_listings_answer_without_importing_torch(args, needle, tmp_path):
+    """The start-up of a command that fails on its input or lists models stays free of torch (over a second)."""
+    (tmp_path / "in.mp4").write_bytes(b"")
+    code = ("import sys\nfrom genvid.cli.main import main\nrc = main(sys.argv[1:])\n"
+            "print('torch' in sys.modules, rc, file=sys.stderr)")
+    r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=tmp_path,
+                       env={**os.environ, "PYTHONPATH": str(REPO)})
+    *lines, last = r.stderr.strip().splitlines()
+    assert last == ("False 2" if needle else "False 0"), r.stderr
+    if needle:
+        assert len(lines) == 1 and needle in lines[0], r.stderr

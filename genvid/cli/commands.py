@@ -65,9 +65,17 @@ def add_enhance(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     def run(a):
+        from ..models.catalog import DEFAULT_MODEL, resolve
+
+        # the user's commonest mistakes answered before torch is imported (a second or more)
+        if not Path(a.input).exists():
+            raise GenvidError(f"input not found: {a.input}; check the path")
+        model = a.model or DEFAULT_MODEL
+        for name in [model] if Path(model).exists() else [m.strip() for m in model.split(",")]:
+            if name:  # an empty name is the chain's own error, below
+                resolve(name)
         from ..enhance.api import enhance
         from ..enhance.scenes import DEFAULT_THRESHOLD
-        from ..models.registry import DEFAULT_MODEL
 
         result = enhance(a.input, a.output, a.model or DEFAULT_MODEL, device=a.device, precision=a.precision,
                          tile=a.tile, tile_overlap=a.tile_overlap, codec=a.codec, crf=a.crf, pix_fmt=a.pix_fmt,
@@ -155,7 +163,7 @@ def add_models(sub) -> None:
               f"{card['parameters']:,} parameters; use it with --model {path}")
 
     def run(a):
-        from ..models.registry import list_models
+        from ..models.catalog import list_models
 
         if a.models_action == "convert":
             return convert(a)

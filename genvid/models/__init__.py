@@ -1,8 +1,16 @@
-"""Generators, discriminators and shared blocks; `load_model` for shipped and user weights."""
-from .registry import ARCHITECTURES, DEFAULT_MODEL, build_model, list_models, load_model
-from .restore_window import SlidingWindowRestore
-from .sr_window import SlidingWindowSR
-from .synthesis import VideoGenerator
+"""Generators, discriminators and shared blocks; `load_model` for shipped and user weights.
 
-__all__ = ["ARCHITECTURES", "DEFAULT_MODEL", "SlidingWindowRestore", "SlidingWindowSR", "VideoGenerator", "build_model",
-           "list_models", "load_model"]
+Names load on first use (PEP 562), so that `genvid.models.catalog` (which models exist, no torch) can be
+imported on its own."""
+import importlib
+
+_LAZY = {"ARCHITECTURES": ".registry", "build_model": ".registry", "load_model": ".registry",
+         "DEFAULT_MODEL": ".catalog", "list_models": ".catalog",
+         "SlidingWindowRestore": ".restore_window", "SlidingWindowSR": ".sr_window", "VideoGenerator": ".synthesis"}
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
