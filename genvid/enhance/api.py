@@ -10,7 +10,6 @@ A chain of models ("denoise,sr-x4") runs in the same decode and encode (`chain`)
 """
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import sys
@@ -18,9 +17,11 @@ import time
 from fractions import Fraction
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
 
+from ..engine import Enhancer, model_chain
+from ..engine.device import pick_device, pick_precision
+from ..engine.scenes import DEFAULT_THRESHOLD
 from ..errors import GenvidError
 from ..io.decode import FrameReader
 from ..io.encode import DEFAULT_CODEC, DEFAULT_CRF, colour_tag_args, colour_tags, is_high_depth, output_pix_fmt
@@ -28,33 +29,8 @@ from ..io.hdr import check_output_depth, hdr_encoder_args
 from ..io.mux import check_streams_fit, remux
 from ..io.probe import VideoInfo, probe
 from ..models.registry import DEFAULT_MODEL, resolve, sha256_of
-from .chain import ChainStreamer, load_chain, model_chain
-from .scenes import DEFAULT_THRESHOLD
 from .segments import SEGMENT_SECONDS, OutputSpec, SegmentWriter, check_output, concat_list
 from .workdir import WorkFolder, fsync_file, fsync_folder
-
-PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-def pick_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise GenvidError("--device cuda was asked for but no CUDA GPU is available; use --device cpu or auto")
-    try:
-        return torch.device(device)
-    except RuntimeError:
-        raise GenvidError(f"unknown device '{device}'; use auto, cpu or cuda") from None
-
-
-def pick_precision(precision: str, device: torch.device) -> torch.dtype | None:
-    if precision == "auto":
-        return torch.float16 if device.type == "cuda" else None
-    if precision not in PRECISIONS:
-        raise GenvidError(f"unknown precision '{precision}'; use auto, fp32, fp16 or bf16")
-    if precision == "fp16" and device.type == "cpu":
-        raise GenvidError("fp16 is not supported on the CPU; use --precision bf16 or fp32 there (fp16 is for GPUs)")
-    return PRECISIONS[precision]
 
 
 def is_folder_output(output: Path) -> bool:
@@ -127,8 +103,9 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     if not folder_out:
         check_streams_fit(info, output)
     check_output_depth(info, codec, pix_fmt, folder_out)
-    nets = load_chain(names, dev, sigma, strength)
-    scale = math.prod(n.scale for n in nets)
+    enhancer = Enhancer(names, dev, dtype, tile=tile, tile_overlap=tile_overlap, sigma=sigma, strength=strength,
+                        scene_threshold=scene_threshold if scene_cuts else None)
+    scale = enhancer.scale
     out_fmt = output_pix_fmt(codec, pix_fmt)
     high = is_high_depth(out_fmt) or (info.bit_depth > 8 and (folder_out or out_fmt is None))
     spec = OutputSpec(info, info.width * scale, info.height * scale, folder_out, high, codec, crf, pix_fmt,
@@ -140,19 +117,16 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     try:
         writer = SegmentWriter(spec, work, done, segment_frames, segment_seconds)
         if done < info.frame_count:
-            streamer = ChainStreamer(nets, dev, dtype, tile=tile, overlap=tile_overlap, high_bit_depth=high,
-                                     source_high_depth=info.bit_depth > 8,
-                                     scene_threshold=scene_threshold if scene_cuts else None)
             with FrameReader(info, high_bit_depth=True) as reader:
                 bar = tqdm(total=info.frame_count, initial=done, unit="frame", disable=quiet, file=sys.stderr,
                            dynamic_ncols=True, desc=src.name[:30])
-                for n, frame in enumerate(streamer.run(reader, start=done), done + 1):
+                for n, frame in enumerate(enhancer.run(reader, start=done, high_bit_depth=high), done + 1):
                     writer.write(frame)
                     bar.update(1)
                     if progress is not None:
                         progress(n, info.frame_count)
                 bar.close()
-            cuts = list(streamer.cuts)
+            cuts = list(enhancer.cuts)
         writer.finish()
         if writer.frames_written != info.frame_count:
             raise GenvidError(f"wrote {writer.frames_written} frames but {src} has {info.frame_count}; "

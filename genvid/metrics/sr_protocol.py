@@ -62,6 +62,24 @@ def bicubic_upscale(lr: np.ndarray, scale: int) -> np.ndarray:
     return np.stack([np.asarray(Image.fromarray(f).resize((w, h), Image.BICUBIC)) for f in lr])
 
 
+def sr_pairs(root: str | Path, scale: int = 4, max_frames: int = 100, degradation=None, seed: int = 0):
+    """(ground truth, input) (T, H, W, 3) uint8 of every clip under `root`: the BI downscale, or `degradation`
+    with clip k's generator seeded by (seed, k)."""
+    for k, path in enumerate(find_clips(root)):
+        hr = crop_to_multiple(load_clip(path, max_frames), scale)
+        if degradation is None:
+            lr = np.stack([bicubic_downscale(f, scale) for f in hr])
+        else:
+            lr = np.stack(degradation(list(hr), np.random.default_rng([seed, k])))
+        yield hr, lr
+
+
+def run_clip(model, lr: np.ndarray, device="cpu") -> np.ndarray:
+    """(T, h, w, 3) uint8 through the model's `forward` on the whole clip -> (T, H, W, 3) uint8."""
+    x = rearrange(torch.from_numpy(lr), "t h w c -> 1 t c h w").float().div(255.0).to(device)
+    return to_uint8(model(x)[0])
+
+
 @torch.no_grad()
 def evaluate_sr(model, root: str | Path, scale: int = 4, device="cpu", max_frames: int = 100,
                 with_bicubic: bool = True, with_vmaf: bool = False, degradation=None, seed: int = 0,
@@ -74,15 +92,9 @@ def evaluate_sr(model, root: str | Path, scale: int = 4, device="cpu", max_frame
         was_training = model.training
         model.eval()
     rows, base_rows = [], []
-    for k, path in enumerate(find_clips(root)):
-        hr = crop_to_multiple(load_clip(path, max_frames), scale)
-        if degradation is None:
-            lr = np.stack([bicubic_downscale(f, scale) for f in hr])
-        else:
-            lr = np.stack(degradation(list(hr), np.random.default_rng([seed, k])))
+    for hr, lr in sr_pairs(root, scale, max_frames, degradation, seed):
         if model is not None:
-            x = rearrange(torch.from_numpy(lr), "t h w c -> 1 t c h w").float().div(255.0).to(device)
-            rows.append(score_clip(to_uint8(model(x)[0]), hr, scale, with_vmaf, lpips_net))
+            rows.append(score_clip(run_clip(model, lr, device), hr, scale, with_vmaf, lpips_net))
         if with_bicubic:
             base_rows.append(score_clip(bicubic_upscale(lr, scale), hr, scale, with_vmaf, lpips_net))
     out = {"clips": len(base_rows or rows)}

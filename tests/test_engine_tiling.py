@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from genvid.enhance.stream import Streamer
-from genvid.enhance.tiling import plan_tiles
-from genvid.enhance.window import WindowModel
+from genvid.engine.stream import Streamer
+from genvid.engine.tiling import plan_tiles
+from genvid.engine.window import WindowModel
 from genvid.models import SlidingWindowSR
 
 

@@ -1,0 +1,32 @@
+"""Device and precision names ("auto", "cpu", "cuda[:N]"; "auto", "fp32", "fp16", "bf16") -> torch objects."""
+from __future__ import annotations
+
+import torch
+
+from ..errors import GenvidError
+
+PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+def pick_device(device: str | torch.device) -> torch.device:
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise GenvidError("--device cuda was asked for but no CUDA GPU is available; use --device cpu or auto")
+    try:
+        return torch.device(device)
+    except RuntimeError:
+        raise GenvidError(f"unknown device '{device}'; use auto, cpu or cuda") from None
+
+
+def pick_precision(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype of a precision name (None: fp32, no autocast)."""
+    if precision == "auto":
+        return torch.float16 if device.type == "cuda" else None
+    if precision not in PRECISIONS:
+        raise GenvidError(f"unknown precision '{precision}'; use auto, fp32, fp16 or bf16")
+    if precision == "fp16" and device.type == "cpu":
+        raise GenvidError("fp16 is not supported on the CPU; use --precision bf16 or fp32 there (fp16 is for GPUs)")
+    return PRECISIONS[precision]
