@@ -5,7 +5,8 @@ losslessly and renamed into place only when complete, so a reader never sees a p
 killed at any point continues with `resume=True` from its last finished segment.  A resumed run decodes
 the source from its first frame again (decoding is cheap next to the model, and frame-exact where
 seeking is not) but runs the model only on the `radius` frames of context before the first unfinished
-segment and on what follows: its frames are those the uninterrupted run would have made.
+segment and on what follows (a recurrent model from the state kept at that segment's start, `states`):
+its frames are those the uninterrupted run would have made.
 A chain of models ("denoise,sr-x4") runs in the same decode and encode (`chain`).
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ..io.mux import check_streams_fit, remux
 from ..io.probe import VideoInfo, probe
 from ..models.registry import DEFAULT_MODEL, resolve, sha256_of
 from .segments import SEGMENT_SECONDS, OutputSpec, SegmentWriter, check_output, concat_list
+from .states import load_state, state_keeper
 from .workdir import WorkFolder, fsync_file, fsync_folder
 
 
@@ -115,12 +117,14 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     done = work.open(settings, resume, overwrite)
     writer, cuts, start = None, None, time.time()
     try:
-        writer = SegmentWriter(spec, work, done, segment_frames, segment_seconds)
+        writer = SegmentWriter(spec, work, done, segment_frames, segment_seconds,
+                               on_boundary=state_keeper(work, enhancer))
         if done < info.frame_count:
             with FrameReader(info, high_bit_depth=True) as reader:
                 bar = tqdm(total=info.frame_count, initial=done, unit="frame", disable=quiet, file=sys.stderr,
                            dynamic_ncols=True, desc=src.name[:30])
-                for n, frame in enumerate(enhancer.run(reader, start=done, high_bit_depth=high), done + 1):
+                frames = enhancer.run(reader, start=done, state=load_state(work, done), high_bit_depth=high)
+                for n, frame in enumerate(frames, done + 1):
                     writer.write(frame)
                     bar.update(1)
                     if progress is not None:

@@ -42,6 +42,7 @@ SEGMENT_SECONDS = 60.0
 # every frame keeps its presentation time).  A tail shorter than 16 frames, the most B-frames x264 and
 # x265 use, stays in the segment before it.
 MIN_TAIL_FRAMES = 16
+_CLOSE = object()  # queued after the frame that ends a segment
 
 
 def segment_suffix(codec: str) -> str:
@@ -132,10 +133,13 @@ class _FrameFiles:
 
 
 class SegmentWriter(QueuedWriter):
-    """write(frame) queues output frames `first`, `first`+1, ...; finish() closes the last segment."""
+    """write(frame) queues output frames `first`, `first`+1, ...; finish() closes the last segment.
+
+    `on_boundary(k)`, if given, runs in the producer when a segment is to end before frame k, before
+    frame k-1 is queued (so before that segment can be recorded): resume state is saved there."""
 
     def __init__(self, spec: OutputSpec, work: WorkFolder, first: int, segment_frames: int | None = None,
-                 segment_seconds: float = SEGMENT_SECONDS, queue_size: int = 8):
+                 segment_seconds: float = SEGMENT_SECONDS, queue_size: int = 8, on_boundary=None):
         super().__init__(spec.high_bit_depth, queue_size, name="genvid-segments")
         self.spec, self.work = spec, work
         self.next_frame = first
@@ -143,25 +147,42 @@ class SegmentWriter(QueuedWriter):
         self.segments_written = 0
         self._segment = None
         self._start = self._count = 0
-        self._opened_at = 0.0
+        self.on_boundary = on_boundary
+        self._handed, self._handed_count, self._opened_at = first, 0, None  # the producer's side
         self._thread.start()
 
     @property
     def frames_written(self) -> int:
         return self.next_frame
 
+    def write(self, frame: np.ndarray) -> None:
+        """Queues the next frame; whether it ends its segment is decided here, as it is handed over."""
+        if self._opened_at is None:
+            self._opened_at, self._handed_count = time.monotonic(), 0
+        self._handed += 1
+        self._handed_count += 1
+        full = (self._handed_count >= self.segment_frames if self.segment_frames
+                else time.monotonic() - self._opened_at >= self.segment_seconds)
+        ends = full and self.spec.info.frame_count - self._handed >= MIN_TAIL_FRAMES
+        if ends:
+            self._opened_at = None
+            if self.on_boundary is not None:
+                self.on_boundary(self._handed)
+        super().write(frame)
+        if ends:
+            self._queue.put(_CLOSE)
+
     def _write(self, frame: np.ndarray) -> None:
+        if frame is _CLOSE:
+            self._close_segment()
+            return
         if self._segment is None:
             kind = _FrameFiles if self.spec.folder else _VideoSegment
             self._segment = kind(self.spec, self.work, len(self.work.segments), self.next_frame)
-            self._start, self._count, self._opened_at = self.next_frame, 0, time.monotonic()
+            self._start, self._count = self.next_frame, 0
         self._segment.write(frame, self.next_frame)
         self.next_frame += 1
         self._count += 1
-        full = (self._count >= self.segment_frames if self.segment_frames
-                else time.monotonic() - self._opened_at >= self.segment_seconds)
-        if full and self.spec.info.frame_count - self.next_frame >= MIN_TAIL_FRAMES:
-            self._close_segment()
 
     def _end_of_frames(self) -> None:
         self._close_segment()
