@@ -1,7 +1,7 @@
-"""Scene-cut scores on the shared clips: where the default threshold of genvid.enhance.scenes comes from.
+"""Scene-cut scores on the shared clips: where the default threshold of genvid.engine.scenes comes from.
 
 For every consecutive pair of frames of each clip, the cut score (the smaller of the thumbnail difference
-and the histogram distance, see genvid/enhance/scenes.py).  Prints, per clip, the frames whose score
+and the histogram distance, see genvid/engine/scenes.py).  Prints, per clip, the frames whose score
 exceeds the threshold (detected cuts) and the highest score of the other frames, so the margin on both
 sides of the threshold can be read off.  bikes.mp4 is a montage (its cuts were checked by eye); the
 DAVIS clips are single shots, motocross-jump with very fast motion.
@@ -25,7 +25,7 @@ CLIPS = ["clips/bikes.mp4", "clips/bigbuckbunny.mp4", "clips/carphone_pristine.m
 
 def scores(path: Path) -> list[float]:
     """Score of frame i against frame i-1, for i = 1 .. n-1."""
-    from genvid.enhance.scenes import cut_score, thumbnail
+    from genvid.engine.scenes import cut_score, thumbnail
     from genvid.io.decode import FrameReader
 
     out, previous = [], None
@@ -39,7 +39,7 @@ def scores(path: Path) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from genvid.enhance.scenes import DEFAULT_THRESHOLD
+    from genvid.engine.scenes import DEFAULT_THRESHOLD
     from genvid.errors import GenvidError
 
     p = argparse.ArgumentParser(prog=PROG, description="scene-cut scores on ../shared clips")

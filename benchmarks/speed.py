@@ -1,7 +1,7 @@
 """Throughput of `genvid.enhance()` against the model alone, on the same frames, in one run.
 
 (a) model-only fps: the clip's frames, already decoded into a list of numpy arrays, run through the
-    same Streamer path that enhance() uses (per-frame tensor conversion, encode, windowed decode,
+    engine that enhance() uses (`genvid.Enhancer`: per-frame tensor conversion, the model's streamer,
     conversion back to numpy), with no decoding, encoding or muxing;
 (b) end-to-end fps: the whole `genvid.enhance(clip, out.mp4, quiet=True)` call, probe and model
     load included, on a testsrc2/libx264 clip of those same frames.
@@ -60,16 +60,13 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def model_only_seconds(net, dev, dtype, frames) -> float:
-    """Wall time of Streamer.run over in-memory frames, every output frame materialised as numpy."""
-    from genvid.enhance.stream import Streamer
-
+def model_only_seconds(enhancer, frames) -> float:
+    """Wall time of Enhancer.run over in-memory frames, every output frame materialised as numpy."""
     start = time.perf_counter()
-    streamer = Streamer(net, dev, dtype)
-    count = sum(1 for _ in streamer.run(frames))
+    count = sum(1 for _ in enhancer.run(frames))
     seconds = time.perf_counter() - start
     if count != len(frames):
-        raise RuntimeError(f"Streamer gave {count} frames for {len(frames)}")
+        raise RuntimeError(f"the engine gave {count} frames for {len(frames)}")
     return seconds
 
 
@@ -85,8 +82,7 @@ def end_to_end_seconds(clip: Path, out: Path, model: str, device: str, precision
 def measure(a) -> dict:
     import torch
 
-    from genvid.enhance.api import pick_device, pick_precision
-    from genvid.enhance.window import WindowModel
+    from genvid.engine import Enhancer, pick_device, pick_precision
     from genvid.io.decode import read_frames
     from genvid.models.registry import gflops_per_frame, load_model
 
@@ -101,10 +97,10 @@ def measure(a) -> dict:
         frames = read_frames(clip)  # exactly the frames enhance() decodes from the clip (8-bit source)
         if len(frames) != a.frames:
             raise RuntimeError(f"the test clip decoded to {len(frames)} frames, expected {a.frames}")
-        net = WindowModel(load_model(a.model, dev))
+        net = Enhancer(a.model, dev, dtype, scene_threshold=None)
 
         # warm-up: allocator, kernels, ffmpeg start-up, the weights file in the page cache
-        model_only_seconds(net, dev, dtype, frames[:min(a.frames, 5)])
+        model_only_seconds(net, frames[:min(a.frames, 5)])
         end_to_end_seconds(warm_clip, tmp / "warm-out.mp4", a.model, a.device, a.precision)
 
         model_s, e2e_s, peak = [], [], []
@@ -113,7 +109,7 @@ def measure(a) -> dict:
         for r in range(a.rounds):  # alternate the order so a drifting background load hits all three
             for kind in ("model", "e2e", "matmul") if r % 2 == 0 else ("matmul", "e2e", "model"):
                 if kind == "model":
-                    model_s.append(model_only_seconds(net, dev, dtype, frames))
+                    model_s.append(model_only_seconds(net, frames))
                 elif kind == "e2e":
                     e2e_s.append(end_to_end_seconds(clip, tmp / "out.mp4", a.model, a.device, a.precision))
                 else:
@@ -161,7 +157,7 @@ def report(r: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog=PROG, description="end-to-end enhance() fps vs model-only fps (Streamer on in-memory frames)")
+    p = argparse.ArgumentParser(prog=PROG, description="end-to-end enhance() fps vs model-only fps (the engine on in-memory frames)")
     add_common_options(p, "320x180")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
                    help="as `genvid enhance --precision` (default auto: fp16 on GPU, fp32 on CPU)")

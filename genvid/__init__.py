@@ -1,6 +1,6 @@
 """genvid: generative video toolkit (super-resolution, restoration, denoising, synthesis).
 
-`enhance`, `synthesize`, `load_model` and `list_models` load on first use, so that `import genvid` (and
+`Enhancer`, `enhance`, `synthesize`, `load_model` and `list_models` load on first use, so that `import genvid` (and
 `genvid --version`) does not import torch.  `genvid.enhance` and `genvid.synthesize` are the functions,
 also once their modules of the same name are imported.
 """
@@ -11,9 +11,9 @@ import types
 from .errors import GenvidError
 
 __version__ = "0.1.0"
-__all__ = ["GenvidError", "enhance", "list_models", "load_model", "synthesize", "__version__"]
+__all__ = ["Enhancer", "GenvidError", "enhance", "list_models", "load_model", "synthesize", "__version__"]
 
-_LAZY = {"enhance": ".enhance.api", "synthesize": ".synthesize", "load_model": ".models.registry",
+_LAZY = {"Enhancer": ".engine", "enhance": ".enhance.api", "synthesize": ".synthesize", "load_model": ".models.registry",
          "list_models": ".models.catalog"}
 
 

@@ -44,9 +44,9 @@ def cli(*args, weights):
     return [sys.executable, "-m", "genvid", "enhance", *map(str, args)], {"cwd": REPO, "env": env}
 
 
-def kill_after(segments: int, src, out, weights) -> dict:
+def kill_after(segments: int, src, out, weights, model: str = "tiny-x4") -> dict:
     """Starts `genvid enhance` and SIGKILLs it once its manifest lists `segments` segments; returns the manifest."""
-    cmd, kw = cli(src, out, "--model", "tiny-x4", "--codec", "ffv1", "--segment-frames", "5", "--quiet",
+    cmd, kw = cli(src, out, "--model", model, "--codec", "ffv1", "--segment-frames", "5", "--quiet",
                   weights=weights)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
     manifest = WorkFolder(out).path / "manifest.json"

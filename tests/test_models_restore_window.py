@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from conftest import REPO, smooth_clip, to_clip_tensor
-from genvid.enhance.stream import Streamer, tensor_to_frame
-from genvid.enhance.window import WindowModel
+from genvid.engine.frames import tensor_to_frame
+from genvid.engine.stream import Streamer
+from genvid.engine.window import WindowModel
 from genvid.errors import GenvidError
 from genvid.metrics.restore_protocol import add_gaussian_noise
 from genvid.models import SlidingWindowRestore

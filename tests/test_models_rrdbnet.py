@@ -70,13 +70,13 @@ def test_receptive_radius_is_exact(scale):
 def test_tiles_are_exact_at_the_receptive_radius_and_aligned_for_x2():
     import numpy as np
 
-    from genvid.enhance.stream import Streamer
-    from genvid.enhance.window import WindowModel
+    from genvid.engine.stream import Streamer
+    from genvid.engine.window import WindowModel
 
     torch.manual_seed(0)
     m = RRDBNet(num_feat=4, num_block=1, num_grow_ch=4, scale=2).eval()
     wm = WindowModel(m)
-    assert wm.radius == 0 and wm.default_overlap == 32 and wm.input_multiple == 2
+    assert wm.radius == 0 and wm.default_tile_overlap == 32 and wm.input_multiple == 2
     rng = np.random.default_rng(0)
     frames = [(rng.random((50, 70, 3)) * 255).astype(np.uint8) for _ in range(2)]
     whole = list(Streamer(wm, "cpu").run(frames))

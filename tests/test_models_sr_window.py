@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from genvid.enhance.stream import Streamer, tensor_to_frame
-from genvid.enhance.window import WindowModel
+from genvid.engine.frames import tensor_to_frame
+from genvid.engine.stream import Streamer
+from genvid.engine.window import WindowModel
 from genvid.errors import GenvidError
 from genvid.models import SlidingWindowSR, load_model
 from genvid.models.registry import gflops_per_frame

@@ -31,7 +31,7 @@ def test_jobs_run_in_order_and_a_failing_one_does_not_stop_the_others(queue, cli
     first, second = queue.jobs()
     assert first["status"] == "failed" and "cannot read" in first["error"] and "\n" not in first["error"]
     assert second["status"] == "done" and second["frames"] == second["total"] == 6 and second["fps"] > 0
-    assert second["options"]["segment_seconds"] == 10.0  # the page's default: Stop loses little work
+    assert second["options"] == {"model": "tiny-x4", "device": "cpu", "crf": 20}  # as `genvid batch` would run it
     info = probe(tmp_path / "out.mp4")
     assert (info.width, info.height, info.frame_count, info.audio) == (192, 128, 6, ["aac"])
 

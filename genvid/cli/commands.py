@@ -75,7 +75,7 @@ def add_enhance(sub) -> None:
             if name:  # an empty name is the chain's own error, below
                 resolve(name)
         from ..enhance.api import enhance
-        from ..enhance.scenes import DEFAULT_THRESHOLD
+        from ..engine.scenes import DEFAULT_THRESHOLD
 
         result = enhance(a.input, a.output, a.model or DEFAULT_MODEL, device=a.device, precision=a.precision,
                          tile=a.tile, tile_overlap=a.tile_overlap, codec=a.codec, crf=a.crf, pix_fmt=a.pix_fmt,
@@ -149,7 +149,7 @@ def add_models(sub) -> None:
     p = sub.add_parser("models", help="list the installed models and their measured scores; convert checkpoints")
     p.add_argument("--json", action="store_true", help="print a JSON list")
     actions = p.add_subparsers(dest="models_action", metavar="convert")
-    c = actions.add_parser("convert", help="write a Real-ESRGAN .pth (SRVGGNetCompact or RRDBNet) as genvid "
+    c = actions.add_parser("convert", help="write a Real-ESRGAN (SRVGGNetCompact, RRDBNet) or BasicVSR .pth as genvid "
                                            ".safetensors + .json card")
     c.add_argument("checkpoint", help="the .pth file (read as plain tensors: params_ema, params or the top level)")
     c.add_argument("output", help="OUT.safetensors (its card goes beside it as OUT.json), or an existing folder")

@@ -1,4 +1,4 @@
-"""Streaming enhancement: windows over cached features, tiling, and the `enhance` entry point."""
+"""File jobs: `genvid.enhance(input, output)` (decode, the engine, resumable segments, join and mux) and batches."""
 from .api import enhance
 
 __all__ = ["enhance"]

@@ -5,21 +5,24 @@ losslessly and renamed into place only when complete, so a reader never sees a p
 killed at any point continues with `resume=True` from its last finished segment.  A resumed run decodes
 the source from its first frame again (decoding is cheap next to the model, and frame-exact where
 seeking is not) but runs the model only on the `radius` frames of context before the first unfinished
-segment and on what follows: its frames are those the uninterrupted run would have made.
+segment and on what follows (a recurrent model from the state kept at that segment's start, `states`):
+its frames are those the uninterrupted run would have made.
 A chain of models ("denoise,sr-x4") runs in the same decode and encode (`chain`).
 """
 from __future__ import annotations
 
-import math
 import os
 import sys
 import time
 from fractions import Fraction
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
 
+from ..engine import Enhancer, model_chain
+from ..engine.tiling import check_tiles
+from ..engine.device import pick_device, pick_precision
+from ..engine.scenes import DEFAULT_THRESHOLD
 from ..errors import GenvidError
 from ..io.damage import DamagedSource, Timeline, find_damage
 from ..io.decode import FrameReader
@@ -28,37 +31,12 @@ from ..io.hdr import check_output_depth, hdr_encoder_args, warn
 from ..io.mux import StreamPlan, plan_streams, remux
 from ..io.probe import VideoInfo, probe
 from ..models.registry import DEFAULT_MODEL, resolve, sha256_of
-from .chain import ChainStreamer, load_chain, model_chain
 from .grey import GreyFrames
 from .outputs import (check_output_path, frame_file_name, install_frames, is_folder_output, make_parents,
                       output_path, remove_made, write_marker)
-from .scenes import DEFAULT_THRESHOLD
 from .segments import OutputSpec, SegmentWriter, check_output, concat_list, default_segment_frames
-from .tiling import check_tiles
+from .states import load_state, state_keeper
 from .workdir import WorkFolder, fsync_file, fsync_folder
-
-PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-def pick_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise GenvidError("--device cuda was asked for but no CUDA GPU is available; use --device cpu or auto")
-    try:
-        return torch.device(device)
-    except RuntimeError:
-        raise GenvidError(f"unknown device '{device}'; use auto, cpu or cuda") from None
-
-
-def pick_precision(precision: str, device: torch.device) -> torch.dtype | None:
-    if precision == "auto":
-        return torch.float16 if device.type == "cuda" else None
-    if precision not in PRECISIONS:
-        raise GenvidError(f"unknown precision '{precision}'; use auto, fp32, fp16 or bf16")
-    if precision == "fp16" and device.type == "cpu":
-        raise GenvidError("fp16 is not supported on the CPU; use --precision bf16 or fp32 there (fp16 is for GPUs)")
-    return PRECISIONS[precision]
 
 
 def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", precision: str = "auto",
@@ -105,7 +83,7 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
         raise GenvidError(f"--segment-frames must be at least 1, got {segment_frames}")
     folder_out = is_folder_output(output)
     dev = pick_device(device)
-    dtype = pick_precision(precision, dev)
+    dtype = pick_precision(precision, dev, deep_source=info.bit_depth > 8)
     names = model_chain(model)
     settings = _settings(src, info, names, sigma, strength, dtype, tile, tile_overlap, codec, crf, pix_fmt,
                          scene_threshold if scene_cuts else None, "folder" if folder_out else output.suffix.lower())
@@ -122,9 +100,10 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
               file=sys.stderr, flush=True)
         damage.apply(info, retimed=fps is not None)
         timeline = damage.timeline
-    nets = load_chain(names, dev, sigma, strength)
-    check_tiles(nets, names, tile, tile_overlap)
-    scale = math.prod(n.scale for n in nets)
+    enhancer = Enhancer(names, dev, dtype, tile=tile, tile_overlap=tile_overlap, sigma=sigma, strength=strength,
+                        scene_threshold=scene_threshold if scene_cuts else None)
+    check_tiles([net for _, net in enhancer.models], names, tile, tile_overlap)
+    scale = enhancer.scale
     out_fmt = output_pix_fmt(codec, pix_fmt)
     high = is_high_depth(out_fmt) or (info.bit_depth > 8 and (folder_out or out_fmt is None))
     spec = OutputSpec(info, info.width * scale, info.height * scale, folder_out, high, codec, crf, pix_fmt,
@@ -139,22 +118,21 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
         raise
     writer, cuts, start = None, None, time.time()
     try:
-        writer = SegmentWriter(spec, work, done, segment_frames or default_segment_frames(info))
+        writer = SegmentWriter(spec, work, done, segment_frames or default_segment_frames(info),
+                               on_boundary=state_keeper(work, enhancer))
         if done < info.frame_count:
-            streamer = ChainStreamer(nets, dev, dtype, tile=tile, overlap=tile_overlap, high_bit_depth=high,
-                                     source_high_depth=info.bit_depth > 8,
-                                     scene_threshold=scene_threshold if scene_cuts else None)
             # the bar is closed however the loop ends, so that an error or "interrupted" starts its own line
             with FrameReader(info, high_bit_depth=True, timeline=timeline) as reader, \
                     tqdm(total=info.frame_count, initial=done, unit="frame", disable=quiet, file=sys.stderr,
                          dynamic_ncols=True, desc=src.name[:30]) as bar:
                 source = GreyFrames(reader, first=done)
-                for n, frame in enumerate(streamer.run(source, start=done), done + 1):
+                frames = enhancer.run(source, start=done, state=load_state(work, done), high_bit_depth=high)
+                for n, frame in enumerate(frames, done + 1):
                     writer.write(source.output(n - 1, frame))
                     bar.update(1)
                     if progress is not None:
                         progress(n, info.frame_count)
-            cuts = list(streamer.cuts)
+            cuts = list(enhancer.cuts)
         writer.finish()
         if writer.frames_written != info.frame_count:
             raise GenvidError(f"wrote {writer.frames_written} frames but {src} has {info.frame_count}; "

@@ -46,6 +46,7 @@ SEGMENT_PIXELS = 20_000_000
 # every frame keeps its presentation time).  A tail shorter than 16 frames, the most B-frames x264 and
 # x265 use, stays in the segment before it.
 MIN_TAIL_FRAMES = 16
+_CLOSE = object()  # queued after the frame that ends a segment
 
 
 def default_segment_frames(info: VideoInfo) -> int:
@@ -145,9 +146,13 @@ class _FrameFiles:
 
 
 class SegmentWriter(QueuedWriter):
-    """write(frame) queues output frames `first`, `first`+1, ...; finish() closes the last segment."""
+    """write(frame) queues output frames `first`, `first`+1, ...; finish() closes the last segment.
 
-    def __init__(self, spec: OutputSpec, work: WorkFolder, first: int, segment_frames: int, queue_size: int = 8):
+    `on_boundary(k)`, if given, runs in the producer when a segment is to end before frame k, before
+    frame k-1 is queued (so before that segment can be recorded): resume state is saved there."""
+
+    def __init__(self, spec: OutputSpec, work: WorkFolder, first: int, segment_frames: int, queue_size: int = 8,
+                 on_boundary=None):
         super().__init__(spec.high_bit_depth, queue_size, name="genvid-segments")
         self.spec, self.work = spec, work
         self.next_frame = first
@@ -155,13 +160,32 @@ class SegmentWriter(QueuedWriter):
         self.segments_written = 0
         self._segment = None
         self._start = self._count = 0
+        self.on_boundary = on_boundary
+        self._handed, self._handed_count = first, 0  # the producer's side
         self._thread.start()
 
     @property
     def frames_written(self) -> int:
         return self.next_frame
 
+    def write(self, frame: np.ndarray) -> None:
+        """Queues the next frame; whether it ends its segment is decided here, as it is handed over."""
+        self._handed += 1
+        self._handed_count += 1
+        ends = (self._handed_count >= self.segment_frames
+                and self.spec.info.frame_count - self._handed >= MIN_TAIL_FRAMES)
+        if ends:
+            self._handed_count = 0
+            if self.on_boundary is not None:
+                self.on_boundary(self._handed)
+        super().write(frame)
+        if ends:
+            self._queue.put(_CLOSE)
+
     def _write(self, frame: np.ndarray) -> None:
+        if frame is _CLOSE:
+            self._close_segment()
+            return
         if self._segment is None:
             kind = _FrameFiles if self.spec.folder else _VideoSegment
             self._segment = kind(self.spec, self.work, len(self.work.segments), self.next_frame)
@@ -169,8 +193,6 @@ class SegmentWriter(QueuedWriter):
         self._segment.write(frame, self.next_frame)
         self.next_frame += 1
         self._count += 1
-        if self._count >= self.segment_frames and self.spec.info.frame_count - self.next_frame >= MIN_TAIL_FRAMES:
-            self._close_segment()
 
     def _end_of_frames(self) -> None:
         self._close_segment()

@@ -51,6 +51,11 @@ def fsync_folder(path: Path) -> None:
         os.close(fd)
 
 
+def state_file(frame: int) -> str:
+    """The file of a recurrent model's state that resumes at `frame` (a segment's end; see states.py)."""
+    return f"state-{frame:08d}.safetensors"
+
+
 def write_atomically(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w") as f:
@@ -147,6 +152,7 @@ class WorkFolder:
 
     def _delete_unlisted(self) -> None:
         keep = {MANIFEST, LOCK} | {s["file"] for s in self.segments if s["file"]}
+        keep |= {state_file(s["start"] + s["frames"]) for s in self.segments}
         for p in self.path.iterdir():
             if p.name not in keep and p.name != "frames":
                 if p.is_dir() and not p.is_symlink():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..enhance.stream import frame_to_tensor
+from ..engine.frames import frame_to_tensor
 from ..losses.perceptual import LPIPSLoss
 
 

@@ -8,7 +8,7 @@
   back (`degrade_codec.codec_round_trip`: no files, one encoder thread, so the same frames every run).
 - A distorted/pristine pair of videos (e.g. `carphone_distorted.mp4` against `carphone_pristine.mp4`).
 
-The model runs through the streaming enhancer (`enhance.stream.Streamer`, what `genvid enhance` runs;
+The model runs through the engine (`genvid.Enhancer`, what `genvid enhance` runs, with no scene cuts;
 outputs rounded to 8 bits).  Scores (`sr_protocol.score_clip`, no border crop): PSNR and SSIM on RGB and
 BT.601 Y, tOF when the frames allow it, VMAF on request; averaged over frames, then clips.  The degraded
 input is scored the same way beside the model ("input"), so every result carries its own baseline.
@@ -23,8 +23,7 @@ import numpy as np
 
 from ..data.clips import find_clips, load_clip
 from ..data.degrade_codec import codec_round_trip
-from ..enhance.stream import Streamer
-from ..enhance.window import WindowModel
+from ..engine import Enhancer
 from ..errors import GenvidError
 from .fidelity import mean_scores
 from .share import Share
@@ -45,7 +44,8 @@ def run_model(model, frames: np.ndarray, device="cpu", sigma: float | None = Non
     was_training = model.training
     model.eval()
     try:
-        return np.stack(list(Streamer(WindowModel(model, sigma=sigma), device).run(iter(frames))))
+        enhancer = Enhancer(model, device, "fp32", sigma=sigma, scene_threshold=None)
+        return np.stack(list(enhancer(iter(frames))))
     finally:
         model.train(was_training)
 

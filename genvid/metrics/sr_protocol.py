@@ -63,6 +63,27 @@ def bicubic_upscale(lr: np.ndarray, scale: int) -> np.ndarray:
     return np.stack([np.asarray(Image.fromarray(f).resize((w, h), Image.BICUBIC)) for f in lr])
 
 
+def sr_pairs(root: str | Path, scale: int = 4, max_frames: int = 100, degradation=None, seed: int = 0):
+    """(ground truth, input) (T, H, W, 3) uint8 of every clip under `root`: the BI downscale, or `degradation`
+    with clip k's generator seeded by (seed, k)."""
+    for k, path in enumerate(find_clips(root)):
+        yield sr_pair(path, k, scale, max_frames, degradation, seed)
+
+
+def sr_pair(path: Path, k: int, scale: int = 4, max_frames: int = 100, degradation=None, seed: int = 0):
+    """Clip k of a set (at `path`): its ground truth and input, as `sr_pairs` gives them."""
+    hr = crop_to_multiple(load_clip(path, max_frames), scale)
+    if degradation is None:
+        return hr, np.stack([bicubic_downscale(f, scale) for f in hr])
+    return hr, np.stack(degradation(list(hr), np.random.default_rng([seed, k])))
+
+
+def run_clip(model, lr: np.ndarray, device="cpu") -> np.ndarray:
+    """(T, h, w, 3) uint8 through the model's `forward` on the whole clip -> (T, H, W, 3) uint8."""
+    x = rearrange(torch.from_numpy(lr), "t h w c -> 1 t c h w").float().div(255.0).to(device)
+    return to_uint8(model(x)[0])
+
+
 @torch.no_grad()
 def evaluate_sr(model, root: str | Path, scale: int = 4, device="cpu", max_frames: int = 100,
                 with_bicubic: bool = True, with_vmaf: bool = False, degradation=None, seed: int = 0,
@@ -78,15 +99,10 @@ def evaluate_sr(model, root: str | Path, scale: int = 4, device="cpu", max_frame
         model.eval()
     rows = []  # (k, model scores, bicubic scores)
     for k, path in share.mine(find_clips(root)):
-        hr = crop_to_multiple(load_clip(path, max_frames), scale)
-        if degradation is None:
-            lr = np.stack([bicubic_downscale(f, scale) for f in hr])
-        else:
-            lr = np.stack(degradation(list(hr), np.random.default_rng([seed, k])))
+        hr, lr = sr_pair(path, k, scale, max_frames, degradation, seed)
         row = [k, None, None]
         if model is not None:
-            x = rearrange(torch.from_numpy(lr), "t h w c -> 1 t c h w").float().div(255.0).to(device)
-            row[1] = score_clip(to_uint8(model(x)[0]), hr, scale, with_vmaf, lpips_net)
+            row[1] = score_clip(run_clip(model, lr, device), hr, scale, with_vmaf, lpips_net)
         if with_bicubic:
             row[2] = score_clip(bicubic_upscale(lr, scale), hr, scale, with_vmaf, lpips_net)
         rows.append(tuple(row))

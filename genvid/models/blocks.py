@@ -27,3 +27,17 @@ def clamped_window(t: int, length: int, radius: int) -> list[int]:
     """Indices of the frames t - radius .. t + radius of a clip of `length` frames, those past either end
     replaced by the end frame (as the streaming enhancer does)."""
     return [min(max(j, 0), length - 1) for j in range(t - radius, t + radius + 1)]
+
+
+class SingleFrameWindow:
+    """For the engine, a single-frame network (with `forward_frames`) is a sliding window of radius 0:
+    `encode` keeps the frame, `decode` runs the network on it (genvid/engine/contract.py)."""
+
+    kind = "window"
+    window_radius = 0
+
+    def encode(self, frame: torch.Tensor) -> torch.Tensor:
+        return frame
+
+    def decode(self, feats: list[torch.Tensor], centre: torch.Tensor) -> torch.Tensor:
+        return self.forward_frames(centre)

@@ -8,6 +8,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 from ..errors import GenvidError
+from .basicvsr import BasicVSR
 from .catalog import DEFAULT_MODEL, list_models, read_card, resolve, sha256_of, weights_dirs  # noqa: F401 (re-exported)
 from .recurrent_sr import RecurrentFlowSR
 from .restore_window import SlidingWindowRestore
@@ -22,6 +23,7 @@ ARCHITECTURES: dict[str, type[nn.Module]] = {
     "RecurrentFlowSR": RecurrentFlowSR,
     "SRVGGNetCompact": SRVGGNetCompact,
     "RRDBNet": RRDBNet,
+    "BasicVSR": BasicVSR,
     "VideoGenerator": VideoGenerator,  # synthesis: not an enhancer (card task "synthesis")
 }
 
@@ -106,7 +108,12 @@ def gflops_per_frame(model: nn.Module, height: int = 360, width: int = 640) -> f
     x = torch.zeros(1, 3, height, width, device="meta")
     r = getattr(model, "window_radius", 0)
     with torch.no_grad(), FlopCounterMode(display=False) as fc:
-        if getattr(model, "kind", None) == "recurrent":  # steady state: flow, warp, cell (the look-ahead's
+        if getattr(model, "kind", None) == "bidirectional":  # what one more frame of a clip costs: flows
+            model(torch.zeros(1, 2, 3, height, width, device="meta"))  # and trunks both ways, the upsampler
+            two = fc.get_total_flops()
+            model(torch.zeros(1, 3, 3, height, width, device="meta"))
+            return (fc.get_total_flops() - 2 * two) / 1e9
+        elif getattr(model, "kind", None) == "recurrent":  # steady state: flow, warp, cell (the look-ahead's
             # encoding is reused as the next frame's, so one frame is encoded once)
             feat = model.encode(x)
             model.cell(x, feat, feat, x, feat)

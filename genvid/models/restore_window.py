@@ -53,6 +53,8 @@ class SlidingWindowRestore(nn.Module):
     are replaced by the nearest end frame, exactly as the streaming enhancer does.
     """
 
+    kind = "window"  # the engine's contract (genvid/engine/contract.py)
+
     def __init__(self, channels: int = 32, blocks: int = 4, radius: int = 2, encoder_blocks: int = 1,
                  noise_map: bool = False):
         super().__init__()

@@ -28,6 +28,9 @@ class SlidingWindowSR(nn.Module):
     the clip are replaced by the nearest end frame, exactly as the streaming enhancer does.
     """
 
+    kind = "window"  # the engine's contract (genvid/engine/contract.py)
+    input_multiple = 1
+
     def __init__(self, channels: int = 32, blocks: int = 6, radius: int = 1, scale: int = 4,
                  encoder_blocks: int = 1):
         super().__init__()

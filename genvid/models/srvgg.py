@@ -14,10 +14,13 @@ from einops import rearrange
 from torch import nn
 
 from ..errors import GenvidError
+from .blocks import SingleFrameWindow
 
 
-class SRVGGNetCompact(nn.Module):
+class SRVGGNetCompact(SingleFrameWindow, nn.Module):
     """forward: (B, T, 3, H, W) -> (B, T, 3, sH, sW), frame by frame."""
+
+    input_multiple = 1
 
     def __init__(self, num_feat: int = 64, num_conv: int = 16, scale: int = 4):
         super().__init__()

@@ -1,4 +1,4 @@
-"""Third-party checkpoints (Real-ESRGAN's SRVGGNetCompact and RRDBNet `.pth`), read as plain tensors.
+"""Third-party checkpoints (Real-ESRGAN's SRVGGNetCompact and RRDBNet, BasicVSR `.pth`), read as plain tensors.
 
 A `.pth` is read with `torch.load(weights_only=True)`: tensors and containers only, never pickled code.
 The state dict is taken from `params_ema`, else `params`, else the file's top-level dict; the architecture
@@ -14,15 +14,19 @@ from pathlib import Path
 import torch
 
 from ..errors import GenvidError
+from .basicvsr import LICENCE_NOTE as BASICVSR_LICENCE
+from .basicvsr import basicvsr_args_from_state
 from .rrdbnet import rrdb_args_from_state
 from .srvgg import srvgg_args_from_state
 
 SOURCES = {
     "SRVGGNetCompact": "Real-ESRGAN SRVGGNetCompact (Wang et al., xinntao/Real-ESRGAN)",
     "RRDBNet": "ESRGAN/Real-ESRGAN RRDBNet (Wang et al., xinntao/Real-ESRGAN)",
+    "BasicVSR": "BasicVSR (Chan et al., CVPR 2021; BasicSR's layout)",
 }
 LICENCE_NOTE = ("third-party weights: their licence is their publisher's, not genvid's; Real-ESRGAN publishes its "
                 "models under BSD-3-Clause. Check the terms of the file you converted before redistributing it.")
+LICENCES = {"BasicVSR": BASICVSR_LICENCE}
 
 
 def load_plain(path: Path, expected: str):
@@ -64,8 +68,11 @@ def detect(state: dict[str, torch.Tensor]) -> tuple[str, dict]:
         return "RRDBNet", rrdb_args_from_state(state)
     if "body.0.weight" in state:
         return "SRVGGNetCompact", srvgg_args_from_state(state)
-    raise GenvidError("not a checkpoint genvid knows: expected Real-ESRGAN's SRVGGNetCompact (body.<i>.weight) "
-                      "or RRDBNet (conv_first, body.<i>.rdb<k>.conv<n>, conv_last) parameter names")
+    if "backward_trunk.main.0.weight" in state:
+        return "BasicVSR", basicvsr_args_from_state(state)
+    raise GenvidError("not a checkpoint genvid knows: expected Real-ESRGAN's SRVGGNetCompact (body.<i>.weight), "
+                      "RRDBNet (conv_first, body.<i>.rdb<k>.conv<n>, conv_last) or BasicVSR (spynet, "
+                      "backward_trunk, forward_trunk, fusion, upconv1/2, conv_hr, conv_last) parameter names")
 
 
 def read_third_party(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
@@ -76,7 +83,8 @@ def read_third_party(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
         arch, args = detect(state)
     except GenvidError as e:
         raise GenvidError(f"{path}: {e}") from None
-    card = {"name": path.stem, "task": "super-resolution", "scale": args["scale"], "arch": arch, "args": args,
+    scale = args.get("scale", 4)  # BasicVSR is x4 by design
+    card = {"name": path.stem, "task": "super-resolution", "scale": scale, "arch": arch, "args": args,
             "source": f"third-party checkpoint ({SOURCES[arch]})"}
     return state, card
 
@@ -102,10 +110,11 @@ def convert_checkpoint(src: str | Path, out: str | Path, name: str | None = None
     load_state(model, state, src)
     card.update({
         "name": name or out.stem,
+        "kind": model.kind,
         "description": f"{SOURCES[card['arch']]}, converted from {src.name} by `genvid models convert`; "
                        "weights unchanged (tensor for tensor).",
         "source": {"file": src.name, "sha256": sha256_of(src)},
         "trained_by": f"third party: {SOURCES[card['arch']]}; not trained by genvid",
-        "licence": LICENCE_NOTE,
+        "licence": LICENCES.get(card["arch"], LICENCE_NOTE),
     })
     return out, export_model(model, out, card)

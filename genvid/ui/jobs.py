@@ -23,8 +23,9 @@ from ..errors import GenvidError
 
 QUEUE_FILE = "queue.json"
 UNFINISHED = ("queued", "running", "stopping", "stopped", "failed")
-# segments end after this much work (not `enhance`'s default minute), so Stop loses little
-DEFAULT_OPTIONS = {"segment_seconds": 10.0}
+# options every job of the page gets unless it sets them: none beyond `enhance`'s own (its segments end
+# after a number of frames fixed by the frame size and rate, so a page job's output bytes are a command's)
+DEFAULT_OPTIONS: dict = {}
 
 
 class Stopped(BaseException):

@@ -10,12 +10,11 @@ the preview an approximation.  The images are laid out by `genvid compare`'s Com
 """
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 
 from ..enhance.api import pick_device, pick_precision
-from ..enhance.chain import ChainStreamer, load_chain, model_chain
+from ..engine import Enhancer, model_chain
 from ..errors import GenvidError
 from ..io.decode import FrameReader
 from ..io.image_folder import write_image
@@ -24,6 +23,7 @@ from ..viz.compare import Composer
 from ..viz.layout import Box
 
 REGION = (192, 108)  # default preview region in input pixels: sr-x4 does ~5 fps at 320x180 on a 2-core CPU
+RECURRENT_CONTEXT = 8  # frames before and after a previewed frame for recurrent and bidirectional models
 MAX_MARGIN = 32
 
 
@@ -63,6 +63,14 @@ def _read(info: VideoInfo, wanted: set[int], box: Box) -> dict:
     return crops
 
 
+def frames_of_context(net) -> int:
+    """Frames on each side a model sees for one output: a window's radius; a recurrent or bidirectional
+    model's context is its whole scene, of which a preview takes RECURRENT_CONTEXT frames (an approximation)."""
+    if net.kind == "window":
+        return int(getattr(net, "window_radius", 0))
+    return RECURRENT_CONTEXT
+
+
 def preview(source: str | Path, model: str, frames: list[int], out_dir: str | Path, *, region: Box | None = None,
             device: str = "auto", precision: str = "auto", tile: int = 0, method: str = "nearest", zoom: int = 1,
             sigma: float | None = None, strength: float = 1.0) -> dict:
@@ -83,9 +91,10 @@ def preview(source: str | Path, model: str, frames: list[int], out_dir: str | Pa
     start = time.time()
     dev = pick_device(device)
     dtype = pick_precision(precision, dev)
-    nets = load_chain(names, dev, sigma, strength)
-    scale = math.prod(n.scale for n in nets)
-    reach = sum(n.radius for n in nets)
+    enhancer = Enhancer(names, dev, dtype, tile=tile, sigma=sigma, strength=strength, scene_threshold=None)
+    nets = [net for _, net in enhancer.models]
+    scale = enhancer.scale
+    reach = sum(frames_of_context(n) for n in nets)
     outer = _grow(region, min(MAX_MARGIN, max(n.receptive_radius for n in nets)), info)
     last = info.frame_count - 1
     wanted = {j for f in frames for j in range(max(0, f - reach), min(last, f + reach) + 1)}
@@ -102,7 +111,7 @@ def preview(source: str | Path, model: str, frames: list[int], out_dir: str | Pa
     for f in frames:
         first = max(0, f - reach)
         clip = [crops[j] for j in range(first, min(last, f + reach) + 1)]
-        run = ChainStreamer(nets, dev, dtype, tile=tile).run(iter(clip), start=f - first)
+        run = enhancer.run(iter(clip), start=f - first)
         after = _crop(next(run), inner)
         run.close()
         before = _crop(crops[f], Box(region.x - outer.x, region.y - outer.y, region.w, region.h))

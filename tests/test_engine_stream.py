@@ -1,4 +1,4 @@
-"""genvid.enhance.stream: scene cuts act as clip edges (nothing leaks across), a run started at frame k
+"""genvid.engine.stream: scene cuts act as clip edges (nothing leaks across), a run started at frame k
 gives exactly the frames k.. of a full run, and 16-bit frames go through without an 8-bit step."""
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from genvid.enhance.scenes import DEFAULT_THRESHOLD
-from genvid.enhance.stream import Streamer
-from genvid.enhance.window import WindowModel
+from genvid.engine.scenes import DEFAULT_THRESHOLD
+from genvid.engine.stream import Streamer
+from genvid.engine.window import WindowModel
 from genvid.models import SlidingWindowSR
-from test_enhance_scenes import lavfi_frames
+from test_engine_scenes import lavfi_frames
 
 
 @pytest.fixture(scope="module")
@@ -69,10 +69,13 @@ def test_starting_late_runs_the_model_only_on_the_context(window_model, two_shot
 
 class Identity(nn.Module):
     """A one-frame 'model' that returns its input: whatever comes out is what the pipeline kept."""
-    window_radius = 0
+    kind, scale, receptive_radius, input_multiple, window_radius = "window", 1, 0, 1, 0
 
-    def forward(self, x):
+    def encode(self, x):
         return x
+
+    def decode(self, feats, centre):
+        return centre
 
 
 def test_sixteen_bit_frames_go_through_without_an_8bit_step():

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from genvid.enhance.stream import Streamer
-from genvid.enhance.tiling import plan_tiles
-from genvid.enhance.window import WindowModel
+from genvid.engine.stream import Streamer
+from genvid.engine.tiling import plan_tiles
+from genvid.engine.window import WindowModel
 from genvid.models import SlidingWindowSR
 
 
@@ -52,12 +52,13 @@ def test_small_overlap_is_blended_not_seamed():
     (8, 0, "at least 16"),
 ])
 def test_bad_tiles_are_refused_saying_the_least(tile, overlap, pattern):
-    from genvid.enhance.tiling import check_tiles
+    from genvid.engine.contract import default_overlap
+    from genvid.engine.tiling import check_tiles
     from genvid.errors import GenvidError
 
-    wm = WindowModel(SlidingWindowSR(channels=8, blocks=2, radius=1))
-    assert wm.default_overlap == 10
+    net = SlidingWindowSR(channels=8, blocks=2, radius=1)
+    assert default_overlap(net) == 10
     with pytest.raises(GenvidError, match=pattern):
-        check_tiles([wm], ["m"], tile, overlap)
+        check_tiles([net], ["m"], tile, overlap)
     for fine in ((0, None), (21, None), (16, 0), (0, 50)):
-        check_tiles([wm], ["m"], *fine)
+        check_tiles([net], ["m"], *fine)

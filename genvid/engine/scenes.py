@@ -13,17 +13,24 @@ The default, 0.17, lies between the real cuts and the hardest motion of the shar
 from __future__ import annotations
 
 import numpy as np
+import torch
+from einops import rearrange
 
 DEFAULT_THRESHOLD = 0.17
 _BINS = 32
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
-def thumbnail(frame: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8/uint16 -> small (h, w) float32 grey in [0, 1]."""
-    peak = 65535.0 if frame.dtype == np.uint16 else 255.0
-    step = max(1, min(frame.shape[0], frame.shape[1]) // 144)
-    sample = frame[::step, ::step].astype(np.float32) @ _LUMA / peak
+def thumbnail(frame) -> np.ndarray:
+    """(H, W, 3) uint8/uint16, or a (3, H, W) float tensor in [0, 1] -> small (h, w) float32 grey in [0, 1]."""
+    if isinstance(frame, torch.Tensor):  # sampled on its device: only the thumbnail is copied
+        frame = frame.reshape(-1, *frame.shape[-2:])
+        step = max(1, min(frame.shape[-2], frame.shape[-1]) // 144)
+        sample = rearrange(frame[:, ::step, ::step].float().clamp(0, 1), "c h w -> h w c").cpu().numpy() @ _LUMA
+    else:
+        peak = 65535.0 if frame.dtype == np.uint16 else 255.0
+        step = max(1, min(frame.shape[0], frame.shape[1]) // 144)
+        sample = frame[::step, ::step].astype(np.float32) @ _LUMA / peak
     h, w = sample.shape[0] // 2 * 2, sample.shape[1] // 2 * 2
     if h == 0 or w == 0:
         return sample
@@ -51,7 +58,7 @@ class SceneCuts:
         self.threshold = threshold
         self._previous: np.ndarray | None = None
 
-    def is_cut(self, frame: np.ndarray) -> bool:
+    def is_cut(self, frame) -> bool:
         thumb = thumbnail(frame)
         previous, self._previous = self._previous, thumb
         return previous is not None and cut_score(previous, thumb) > self.threshold

@@ -4,8 +4,7 @@ import pytest
 import torch
 
 import genvid
-from genvid.enhance.chain import ChainStreamer, model_chain
-from genvid.enhance.window import WindowModel
+from genvid.engine.chain import ChainStreamer, build_stages, model_chain
 from genvid.io.decode import read_frames
 from genvid.models import SlidingWindowRestore, SlidingWindowSR
 
@@ -15,7 +14,12 @@ def tiny_chain():
     a = SlidingWindowRestore(channels=4, blocks=1, radius=2, noise_map=True).eval()
     a.tail.reset_parameters()  # not the identity: the first model must visibly change the frames
     b = SlidingWindowSR(channels=4, blocks=1, radius=1).eval()
-    return [WindowModel(a), WindowModel(b)]
+    return [a, b]
+
+
+def chain(nets, threshold=None) -> ChainStreamer:
+    return ChainStreamer(build_stages([(f"m{i}", net) for i, net in enumerate(nets)], "cpu", None,
+                                      scene_threshold=threshold))
 
 
 def frames(n=30, seed=0):
@@ -32,10 +36,10 @@ def test_a_chain_streams_frame_by_frame():
         for i, f in enumerate(frames(50)):
             pulled.append(i)
             yield f
-    out = ChainStreamer([a, b], "cpu", None).run(source())
+    out = chain([a, b]).run(source())
     first = next(out)
     assert first.shape == (48, 56, 3)
-    assert len(pulled) == a.radius + b.radius + 1, "A's frame t+1 (B's right neighbour) needs A's inputs to t+3"
+    assert len(pulled) == a.window_radius + b.window_radius + 1, "A's frame t+1 (B's right neighbour) needs A's inputs to t+3"
     assert len(list(out)) == 49 and len(pulled) == 50
 
 
@@ -46,12 +50,12 @@ def test_resuming_a_chain_at_any_frame_gives_the_whole_runs_frames(start, thresh
     if threshold is not None:  # a hard cut at frame 10: a different picture after it
         src = [f // 4 for f in src[:10]] + [255 - f // 4 for f in src[10:]]
     nets = tiny_chain()
-    whole = list(ChainStreamer(nets, "cpu", None, scene_threshold=threshold).run(iter(src)))
-    chain = ChainStreamer(nets, "cpu", None, scene_threshold=threshold)
-    part = list(chain.run(iter(src), start=start))
+    whole = list(chain(nets, threshold).run(iter(src)))
+    resumed = chain(nets, threshold)
+    part = list(resumed.run(iter(src), start=start))
     assert len(whole) == 30 and len(part) == 30 - start
     assert all(np.array_equal(x, y) for x, y in zip(whole[start:], part))
-    assert chain.cuts == ([10] if threshold is not None else [])
+    assert resumed.cuts == ([10] if threshold is not None else [])
 
 
 def test_a_chain_stops_its_windows_at_scene_cuts():
@@ -60,12 +64,12 @@ def test_a_chain_stops_its_windows_at_scene_cuts():
     base = rng.integers(0, 64, (12, 14, 3), dtype=np.uint8)
     src = [base + 4 * i for i in range(8)] + [255 - base - 4 * i for i in range(7)]
     nets = tiny_chain()
-    chain = ChainStreamer(nets, "cpu", None, scene_threshold=0.17)
-    together = list(chain.run(iter(src)))
-    apart = [f for side in (src[:8], src[8:]) for f in ChainStreamer(nets, "cpu", None).run(iter(side))]
-    assert chain.cuts == [8]
+    cutting = chain(nets, 0.17)
+    together = list(cutting.run(iter(src)))
+    apart = [f for side in (src[:8], src[8:]) for f in chain(nets).run(iter(side))]
+    assert cutting.cuts == [8]
     assert all(np.array_equal(x, y) for x, y in zip(together, apart))
-    across = list(ChainStreamer(nets, "cpu", None).run(iter(src)))
+    across = list(chain(nets).run(iter(src)))
     assert not np.array_equal(across[7], together[7])
 
 

@@ -1,4 +1,4 @@
-"""genvid.enhance.scenes: cuts between two different sources are found, motion inside one is not; on the
+"""genvid.engine.scenes: cuts between two different sources are found, motion inside one is not; on the
 shared clips (skipped where missing) the default threshold finds the real cuts of bikes.mp4 and none in
 the DAVIS clips (fast motion included)."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import shared_path
-from genvid.enhance.scenes import DEFAULT_THRESHOLD, SceneCuts, cut_score, thumbnail
+from genvid.engine.scenes import DEFAULT_THRESHOLD, SceneCuts, cut_score, thumbnail
 from genvid.io.decode import FrameReader
 from genvid.io.ffmpeg import ffmpeg_exe
 

@@ -33,10 +33,12 @@ class Tile:
 
 
 def tile_geometry(model, tile: int, overlap: int | None) -> tuple[int, int]:
-    """(tile, overlap) as `model` (a WindowModel) runs them: rounded up to its input multiple, so that tiles
+    """(tile, overlap) as `model` (a model that meets its kind's contract) runs them: rounded up to its input multiple, so that tiles
     start on its grid; the overlap defaults to the model's own."""
+    from .contract import default_overlap
+
     m = model.input_multiple
-    overlap = model.default_overlap if overlap is None else overlap
+    overlap = default_overlap(model) if overlap is None else overlap
     return (-(-tile // m) * m if tile > 0 else tile), -(-overlap // m) * m
 
 

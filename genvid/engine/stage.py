@@ -1,0 +1,83 @@
+"""What the streamers of every model kind share: device and precision, tiles, scenes, frames in and out.
+
+A stage turns an iterable of frames into an iterator of enhanced frames, one for one and in order.
+`run(frames, start, first, state)` is given frames from index `first` and yields outputs from `start`;
+`needed_from(start, state)` says from which input frame it needs its input to do so (a chain starts the
+model before it there).  Scenes: a stage either finds cuts on its own input (`scene_threshold`) or reads
+those that the first stage of its chain found on the source (`cuts_from`), which is always far enough
+ahead.  A frame that starts a new scene is a cut; each scene is enhanced as a clip of its own.
+"""
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+
+import torch
+
+from .frames import to_input, to_output
+from .scenes import SceneCuts
+from .tiling import Blender, Tile, feather_width, plan_tiles, tile_geometry
+
+
+class Stage:
+    def __init__(self, model, device, autocast_dtype: torch.dtype | None = None, tile: int = 0,
+                 overlap: int | None = None, high_bit_depth: bool | None = None, scene_threshold: float | None = None,
+                 cuts_from: Stage | None = None):
+        self.m, self.device, self.autocast_dtype = model, torch.device(device), autocast_dtype
+        self.tile, self.overlap = tile_geometry(model, tile, overlap)  # on the model's input grid
+        self.high_bit_depth = high_bit_depth  # None: 16-bit out for 16-bit frames in, else 8-bit
+        self.scene_threshold = scene_threshold  # None: the whole video is one scene
+        self.cuts: list[int] = []  # frames that start a new scene, ascending (filled by run)
+        self.cuts_from = cuts_from  # an earlier stage of a chain, which finds the cuts on the source
+
+    @property
+    def scale(self) -> int:
+        return self.m.scale
+
+    def needed_from(self, start: int, state: dict | None = None) -> int:
+        return start
+
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None)
+
+    def _detector(self) -> SceneCuts | None:
+        self.cuts = []
+        return SceneCuts(self.scene_threshold) if self.scene_threshold is not None and self.cuts_from is None else None
+
+    def _see(self, detector: SceneCuts | None, frame, n: int) -> None:
+        if detector is not None and detector.is_cut(frame):
+            self.cuts.append(n)
+
+    def _known_cuts(self) -> list[int]:
+        return self.cuts_from.cuts if self.cuts_from is not None else self.cuts
+
+    def scene_start(self, t: int) -> int:
+        """The first frame of the scene holding frame t (0 without cuts)."""
+        cuts = self._known_cuts()
+        i = bisect_right(cuts, t)
+        return cuts[i - 1] if i else 0
+
+    def next_cut(self, t: int) -> int | None:
+        """The first cut after frame t among those known so far."""
+        cuts = self._known_cuts()
+        i = bisect_left(cuts, t + 1)
+        return cuts[i] if i < len(cuts) else None
+
+    def is_cut(self, t: int) -> bool:
+        cuts = self._known_cuts()
+        i = bisect_left(cuts, t)
+        return i < len(cuts) and cuts[i] == t
+
+    def _input(self, frame) -> torch.Tensor:
+        return to_input(frame, self.device)
+
+    def _output(self, y: torch.Tensor, like):
+        return to_output(y, like, self.high_bit_depth)
+
+    def _tiles(self, x: torch.Tensor) -> list[Tile]:
+        return plan_tiles(x.shape[-2], x.shape[-1], self.tile, self.overlap)
+
+    def _blender(self, x: torch.Tensor, exact: bool) -> Blender:
+        """A blender for tiles of frame `x`: feathered over the exact band (`exact`: a model whose output
+        depends only on pixels within its receptive radius), else over half the context."""
+        band = feather_width(self.overlap, self.m.receptive_radius) if exact else self.overlap // 2
+        return Blender(3, x.shape[-2], x.shape[-1], self.m.scale, self.device, band)
