@@ -155,3 +155,13 @@ def random_lpips_backbone(no_lpips_backbone):
     folder.mkdir(parents=True)
     torch.save(state, folder / backbone_file_name("alex"))
     return folder / backbone_file_name("alex"), state
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `gpu` skip, with the reason, where torch sees no CUDA GPU."""
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU (run `pytest -m gpu` on one: benchmarks/device_check.py)")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

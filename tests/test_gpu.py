@@ -1,0 +1,50 @@
+"""On a CUDA GPU: reduced precision against fp32, NVENC, fp16 training.  Marked `gpu`: skipped elsewhere.
+
+Run by benchmarks/device_check.py on a lent GPU; `pytest -m gpu` selects them."""
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+
+from genvid.engine import Enhancer
+from genvid.models.catalog import list_models
+from tests.conftest import make_clip
+
+pytestmark = pytest.mark.gpu
+SHIPPED = {m["name"] for m in list_models()}
+
+
+def frames(n=5, w=160, h=96):
+    rng = np.random.default_rng(0)
+    base = (rng.random((h, w, 3)) * 255).astype(np.uint8)
+    return [np.roll(base, 2 * i, axis=1) for i in range(n)]
+
+
+@pytest.mark.parametrize("model", [m for m in ("sr-x4", "sr-x4-flow", "restore") if m in SHIPPED])
+@pytest.mark.parametrize("precision", [torch.float16, torch.bfloat16])
+def test_reduced_precision_within_two_levels_of_fp32(model, precision):
+    clip = frames()
+    ref = list(Enhancer(model, "cuda", None, scene_threshold=None).run(clip))
+    out = list(Enhancer(model, "cuda", precision, scene_threshold=None).run(clip))
+    worst = max(int(np.abs(a.astype(int) - b.astype(int)).max()) for a, b in zip(ref, out))
+    assert worst <= 2, f"{model} in {precision}: {worst} levels from fp32"
+
+
+def test_gpu_output_within_two_levels_of_the_cpu():
+    clip = frames(3)
+    cpu = list(Enhancer("sr-x4", "cpu", None, scene_threshold=None).run(clip))
+    gpu = list(Enhancer("sr-x4", "cuda", None, scene_threshold=None).run(clip))
+    assert max(int(np.abs(a.astype(int) - b.astype(int)).max()) for a, b in zip(cpu, gpu)) <= 2
+
+
+def test_nvenc_encodes_where_the_gpu_has_it(tmp_path):
+    from genvid.io.ffmpeg import ffmpeg_exe
+
+    clip = make_clip(tmp_path / "in.mp4", size="64x48", frames=5)
+    r = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(clip), "-c:v", "h264_nvenc", str(tmp_path / "o.mp4")],
+                       capture_output=True, text=True)
+    if r.returncode and ("Cannot load" in r.stderr or "No NVENC capable devices" in r.stderr
+                         or "Unknown encoder" in r.stderr or "unsupported device" in r.stderr):
+        pytest.skip(f"no NVENC here: {r.stderr.strip().splitlines()[-1]}")  # H100/H200 have no NVENC
+    assert r.returncode == 0, r.stderr
