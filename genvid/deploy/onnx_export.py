@@ -56,10 +56,10 @@ def model_family(model: nn.Module) -> str:
                           "enhancement models only: sliding-window, recurrent and single-frame ones")
     if getattr(model, "kind", None) == "recurrent":
         return "recurrent"
+    if hasattr(model, "forward_frames"):  # single-frame networks (the engine runs them as windows of radius 0)
+        return "frame"
     if hasattr(model, "encode") and hasattr(model, "decode") and hasattr(model, "window_radius"):
         return "window"
-    if hasattr(model, "forward_frames"):
-        return "frame"
     raise GenvidError(f"cannot export {type(model).__name__}: not a sliding-window, recurrent or single-frame "
                       "enhancement model")
 
