@@ -7,6 +7,7 @@ import subprocess
 
 import numpy as np
 import pytest
+import torch
 
 from conftest import shared_path
 from genvid.engine.scenes import DEFAULT_THRESHOLD, SceneCuts, cut_score, thumbnail
@@ -39,6 +40,8 @@ def test_thumbnail_is_small_and_depth_independent():
     deep = thumbnail(frame.astype(np.uint16) * 257)
     assert np.allclose(thumb, deep, atol=1e-6)
     assert cut_score(thumb, thumb) == 0.0
+    tensor = thumbnail(torch.from_numpy(frame).permute(2, 0, 1).float() / 255)  # the engine's tensor frames
+    assert np.allclose(thumb, tensor, atol=1e-6)
 
 
 def test_threshold_must_be_a_fraction():

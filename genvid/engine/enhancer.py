@@ -58,6 +58,11 @@ class Enhancer:
         return "recurrent" in self.kinds
 
     @property
+    def tile_overlaps(self) -> list[int]:
+        """Each model's tile context in its input pixels, as used (rounded up to its input multiple)."""
+        return [s.overlap for s in self.chain.streamers]
+
+    @property
     def cuts(self) -> list[int]:
         """The frames that started a new scene in the last run, so far."""
         return self.chain.cuts

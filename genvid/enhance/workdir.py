@@ -7,7 +7,8 @@ itself is replaced atomically (a temporary file, fsync, rename, fsync of the fol
 output is written inside the folder too, recorded as `joined`, and only then renamed onto the output.  So whenever the
 process dies (SIGKILL, power loss), the manifest lists only segments that are whole on disk, and a
 resumed run keeps exactly those.  Files the manifest does not list (a segment being written) are
-deleted on resume.
+deleted on resume, except a recurrent model's state at the end of a listed segment (`state_file`,
+`states.py`).
 
 While a run works, it holds an exclusive lock on `lock` in the folder (released by the kernel however
 the process ends), so a second run on the same output, a batch rerun say, is refused instead of
