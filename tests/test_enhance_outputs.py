@@ -180,3 +180,24 @@ def test_install_frames_repeated_after_a_crash_at_any_move(tmp_path, monkeypatch
         assert json.loads(files.pop(MARKER))["frames"] == ["1.png", "2.png"]
         assert files == {"1.png": b"new 1.png", "2.png": b"new 2.png", "notes.txt": b"mine"}
     assert (tmp_path / "escape.txt").read_text() == "outside"
+
+
+def test_a_folder_made_meanwhile_by_another_process_is_not_an_error_and_not_ours(tmp_path, monkeypatch):
+    """Two batch processes may create the same missing output folder at once: the loser goes on, and only
+    the folders this process made are its own to remove."""
+    from pathlib import Path
+
+    from genvid.enhance.outputs import make_parents
+
+    real_mkdir = Path.mkdir
+
+    def racing_mkdir(self, *args, **kwargs):
+        if self.name == "b":  # the other process wins the race for b
+            real_mkdir(self, *args, **kwargs)
+            raise FileExistsError(17, "File exists")
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", racing_mkdir)
+    made = make_parents(tmp_path / "a" / "b" / "c" / "out.mp4")
+    assert made == [tmp_path / "a" / "b" / "c", tmp_path / "a"]
+    assert (tmp_path / "a" / "b" / "c").is_dir()

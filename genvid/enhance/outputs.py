@@ -137,13 +137,20 @@ def make_parents(output: Path) -> list[Path]:
     while not folder.exists() and folder != folder.parent:
         missing.append(folder)
         folder = folder.parent
-    for made, folder in enumerate(reversed(missing)):
+    made = []
+    for folder in reversed(missing):
         try:
             folder.mkdir()
+        except FileExistsError:  # another process (a batch's other rank) made it meanwhile: not ours
+            if folder.is_dir():
+                continue
+            remove_made(made[::-1])
+            raise GenvidError(f"cannot create folder {folder} for {output}: a file of that name is in the way") from None
         except OSError as e:
-            remove_made(missing[len(missing) - made:])
+            remove_made(made[::-1])
             raise GenvidError(f"cannot create folder {folder} for {output}: {e.strerror or e}") from None
-    return missing
+        made.append(folder)
+    return made[::-1]
 
 
 def remove_made(folders: list[Path]) -> None:
