@@ -3,7 +3,7 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import REPO
+from conftest import REPO
 
 
 def test_dry_run_writes_every_part(tmp_path):

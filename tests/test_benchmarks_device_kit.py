@@ -6,7 +6,7 @@ import sys
 
 import yaml
 
-from tests.conftest import REPO, make_clip
+from conftest import REPO, make_clip
 
 KIT = REPO / "benchmarks" / "device_kit.py"
 

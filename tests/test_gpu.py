@@ -9,7 +9,7 @@ import torch
 
 from genvid.engine import Enhancer
 from genvid.models.catalog import list_models
-from tests.conftest import make_clip
+from conftest import make_clip
 
 pytestmark = pytest.mark.gpu
 SHIPPED = {m["name"] for m in list_models()}

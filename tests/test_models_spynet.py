@@ -5,7 +5,7 @@ import torch
 
 from genvid.errors import GenvidError
 from genvid.models.spynet import SpyNet, flow_warp, load_spynet_weights, spynet_state
-from tests.conftest import SHARED
+from conftest import SHARED
 
 BASICVSR = SHARED / "weights" / "basicvsr" / "BasicVSR_Vimeo90K_BIx4.pth"
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, make_clip
+from conftest import REPO, make_clip
 
 
 @pytest.fixture(scope="module")
