@@ -22,6 +22,7 @@ from torch import nn
 from ..errors import GenvidError
 from .chunked import ChunkedStreamer
 from .contract import check_model
+from .noise import NoiseLevel
 from .recurrent import RecurrentStreamer, state_frame
 from .stream import Streamer
 from .window import WindowModel
@@ -67,7 +68,8 @@ def build_stages(models: list[tuple[str, nn.Module]], device, autocast_dtype, *,
                  strength: float = 1.0, chunk: int | None = None, context: int | None = None) -> list:
     """One streamer per model; the first finds the scene cuts, the later ones read them."""
     windows = {name: WindowModel(net, sigma, strength, name) for name, net in models if net.kind == "window"}
-    if (sigma is not None or strength != 1.0) and not any(w.noise_map for w in windows.values()):
+    noises = {name: NoiseLevel(net, sigma, strength) for name, net in models}
+    if (sigma is not None or strength != 1.0) and not any(n.noise_map for n in noises.values()):
         names = ", ".join(name for name, _ in models)
         raise GenvidError(f"--sigma and --strength set the noise level of a denoiser; {names} has no noise-level "
                           "input (use e.g. --model denoise)")
@@ -78,7 +80,7 @@ def build_stages(models: list[tuple[str, nn.Module]], device, autocast_dtype, *,
         if net.kind == "window":
             stages.append(Streamer(windows[name], **common))
         elif net.kind == "recurrent":
-            stages.append(RecurrentStreamer(net, keep=_keep(models[i + 1:]), **common))
+            stages.append(RecurrentStreamer(net, keep=_keep(models[i + 1:]), noise=noises[name], **common))
         else:
             stages.append(ChunkedStreamer(net, chunk=chunk, context=context, **common))
     return stages

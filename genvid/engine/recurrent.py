@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 import torch
 
 from ..errors import GenvidError
+from .noise import NoiseLevel
 from .stage import Stage
 
 
@@ -34,8 +35,9 @@ class RecurrentStreamer(Stage):
 
     def __init__(self, model, device, autocast_dtype: torch.dtype | None = None, tile: int = 0,
                  overlap: int | None = None, high_bit_depth: bool | None = None, scene_threshold: float | None = None,
-                 cuts_from: Stage | None = None, keep: int = 1):
+                 cuts_from: Stage | None = None, keep: int = 1, noise: NoiseLevel | None = None):
         super().__init__(model, device, autocast_dtype, tile, overlap, high_bit_depth, scene_threshold, cuts_from)
+        self.noise = noise or NoiseLevel(model)  # a denoiser's noise-map level, per whole frame
         self.history: deque = deque(maxlen=keep)  # (next frame, previous frame, hidden per tile), newest last
 
     def needed_from(self, start: int, state: dict | None = None) -> int:
@@ -53,9 +55,9 @@ class RecurrentStreamer(Stage):
     @torch.inference_mode()
     def _encode(self, frame) -> tuple:
         x = self._input(frame)
-        tiles = self._tiles(x)
+        tiles, level = self._tiles(x), self.noise(x)
         with self._autocast():
-            feats = [self.m.encode(x[..., t.y0:t.y1, t.x0:t.x1]) for t in tiles]
+            feats = [self.noise.encode(x[..., t.y0:t.y1, t.x0:t.x1], level) for t in tiles]
         return x, tiles, feats, frame
 
     @torch.inference_mode()

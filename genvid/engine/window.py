@@ -1,9 +1,7 @@
 """The sliding-window kind's adapter: declared radius and sizes, per-frame encode, windowed decode, noise level.
 
 The model declares what the engine needs (`contract.py`); nothing is guessed.  Models with a noise-level
-input (`noise_map`, the denoiser) get, for each whole frame, `sigma` when it is given, else their own blind
-estimate, times `strength`; the level is worked out once per frame, before tiling, so every tile of a
-frame gets the same one.
+input (`noise_map`, the denoiser) get their level from `noise.NoiseLevel`, once per whole frame.
 """
 from __future__ import annotations
 
@@ -12,6 +10,7 @@ from torch import nn
 
 from ..errors import GenvidError
 from .contract import check_model, default_overlap
+from .noise import NoiseLevel
 
 
 class WindowModel:
@@ -24,25 +23,15 @@ class WindowModel:
         self.receptive_radius = model.receptive_radius
         # models with a very large receptive field (RRDBNet) name a smaller, inexact default tile overlap
         self.default_tile_overlap = default_overlap(model)
-        self.noise_map = bool(getattr(model, "noise_map", False))
-        if sigma is not None and not sigma >= 0:
-            raise GenvidError(f"--sigma must be a noise std of 0 or more (8-bit units), got {sigma}")
-        if not strength > 0:
-            raise GenvidError(f"--strength must be more than 0, got {strength}")
-        self.sigma, self.strength = sigma, float(strength)
+        self.noise = NoiseLevel(model, sigma, strength)
+        self.noise_map = self.noise.noise_map
 
     def noise_level(self, frame: torch.Tensor) -> torch.Tensor | None:
         """(N,) noise level in 8-bit units for whole frames (N, 3, H, W); None for models without a noise map."""
-        if not self.noise_map:
-            return None
-        if self.sigma is None:
-            level = self.model.estimate_noise_level(frame.float())
-        else:
-            level = torch.full((frame.shape[0],), float(self.sigma), device=frame.device)
-        return level * self.strength
+        return self.noise(frame)
 
     def encode(self, frame: torch.Tensor, noise_level: torch.Tensor | None = None) -> torch.Tensor:
-        return self.model.encode(frame, noise_level) if self.noise_map else self.model.encode(frame)
+        return self.noise.encode(frame, noise_level)
 
     def decode(self, feats: list[torch.Tensor], centre: torch.Tensor) -> torch.Tensor:
         return self.model.decode(feats, centre)

@@ -10,6 +10,7 @@ from torch import nn
 from ..errors import GenvidError
 from .basicvsr import BasicVSR
 from .catalog import DEFAULT_MODEL, list_models, read_card, resolve, sha256_of, weights_dirs  # noqa: F401 (re-exported)
+from .recurrent_restore import RecurrentFlowRestore
 from .recurrent_sr import RecurrentFlowSR
 from .restore_window import SlidingWindowRestore
 from .rrdbnet import RRDBNet
@@ -21,6 +22,7 @@ ARCHITECTURES: dict[str, type[nn.Module]] = {
     "SlidingWindowSR": SlidingWindowSR,
     "SlidingWindowRestore": SlidingWindowRestore,
     "RecurrentFlowSR": RecurrentFlowSR,
+    "RecurrentFlowRestore": RecurrentFlowRestore,
     "SRVGGNetCompact": SRVGGNetCompact,
     "RRDBNet": RRDBNet,
     "BasicVSR": BasicVSR,
