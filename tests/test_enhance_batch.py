@@ -178,3 +178,37 @@ def test_jobs_run_chains_with_noise_level_options(clip_maker, tiny_denoise_dir, 
     assert "no noise-level input" in rows[2]["error"], "--sigma on a chain without a denoiser is refused"
     info = probe(tmp_path / "out" / "b.mkv")
     assert (info.width, info.height, info.frame_count) == (128, 96, 3)
+
+
+def test_two_processes_claim_jobs_dynamically_without_a_collective(clip_maker, tiny_model_dir, tmp_path):
+    """Two processes of one launch (RANK/WORLD_SIZE as torchrun sets them, no process group) on one long job
+    and several short ones: the process not on the long job runs every short one, each job runs once, and the
+    process that finishes last writes one report of all of them."""
+    clip_maker("long.mp4", size="128x96", frames=150)
+    for n in "abcd":
+        clip_maker(f"short_{n}.mp4", size="32x32", frames=1)
+    jobs = write_jobs(tmp_path, {"defaults": {"model": "tiny-x4"},
+                                 "jobs": [{"input": "long.mp4", "output": "out/long.mkv"},
+                                          {"input": "short_*.mp4", "output": "out/{stem}.mkv"}]})
+    report = tmp_path / "report.json"
+    procs = []
+    for rank in (0, 1):
+        env = dict(os.environ, GENVID_WEIGHTS=str(tiny_model_dir), OMP_NUM_THREADS="1", RANK=str(rank),
+                   LOCAL_RANK=str(rank), WORLD_SIZE="2", LOCAL_WORLD_SIZE="2")
+        procs.append(subprocess.Popen([sys.executable, "-m", "genvid", "batch", str(jobs), "--report", str(report),
+                                       "--json-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                      cwd=REPO, env=env))
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _, err in outs]
+    events = [json.loads(line) for out, _ in outs for line in out.splitlines()]
+    ends = [e for e in events if e["event"] in ("done", "skipped", "failed")]
+    assert sorted(os.path.basename(e["output"]) for e in ends) == ["long.mkv"] + [f"short_{n}.mkv" for n in "abcd"]
+    assert all(e["event"] == "done" for e in ends), ends
+    by = {os.path.basename(e["output"]): e["process"] for e in ends}
+    assert {by[f"short_{n}.mkv"] for n in "abcd"} == {1 - by["long.mkv"]}, by
+    rows = json.loads(report.read_text())["jobs"]
+    assert [os.path.basename(row["output"]) for row in rows] == ["long.mkv"] + [f"short_{n}.mkv" for n in "abcd"]
+    assert [row["status"] for row in rows] == ["done"] * 5 and rows[0]["frames"] == 150
+    for row in rows:  # the report holds the rows the processes reported as they finished
+        assert row == {k: v for k, v in next(e for e in ends if e["output"] == row["output"]).items() if k in row}
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "the meeting folder is removed"

@@ -199,8 +199,8 @@ def add_batch(sub) -> None:
 
         report = run_batch(a.jobs, a.report, a.workers, a.json_progress)
         counts = {s: sum(j["status"] == s for j in report["jobs"]) for s in ("done", "skipped", "failed")}
-        if not a.json_progress:
-            print(", ".join(f"{n} {s}" for s, n in counts.items()))
+        if not a.json_progress:  # a process of several that did not finish last knows only its own jobs
+            print(("" if report["complete"] else "this process: ") + ", ".join(f"{n} {s}" for s, n in counts.items()))
         return 1 if counts["failed"] else 0
     p.set_defaults(run=run)
 

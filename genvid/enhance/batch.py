@@ -12,8 +12,8 @@ symbolic and hard links).
 A job whose output exists is `skipped` (outputs are renamed into place only when complete, so an existing
 one is whole); every other job runs with `resume`, so a job that was interrupted (a crash, a kill, a
 failure) continues from its last finished segment; a failing job is `failed` with its one-line error and
-the others go on.  Under `accelerate launch`, jobs are split across processes and one merged report is
-written.
+the others go on.  Under `accelerate launch`, each process claims the next job that no process has
+claimed until none is left (claims.py), and the process that finishes last writes one merged report.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from pathlib import Path
 from ..errors import GenvidError
 from ..yaml_file import read_yaml
 from .api import enhance
+from .claims import BatchRun, launch_place, meeting_folder
 from .outputs import same_file
 from .workdir import WorkFolder
 
@@ -147,13 +148,14 @@ def run_job(job: dict, emit) -> dict:
 
 def run_batch(jobs_file: str | Path, report: str | Path | None = None, workers: int = 1,
               json_progress: bool = False) -> dict:
-    """Runs every job (split across processes under accelerate launch); returns the merged report."""
-    from accelerate import PartialState
+    """Runs every job; returns {"jobs": rows, "complete": bool}.
 
-    import torch
-
+    Under `accelerate launch` (RANK, WORLD_SIZE) each process claims one job after another until none is left
+    (claims.py: no collective, so no process waits on another) and the one that finishes last writes the
+    merged report; a process's "jobs" are then every job's rows if it wrote the report ("complete"), else
+    the rows of the jobs it ran."""
     jobs = expand_jobs(jobs_file)
-    state = PartialState(cpu=not torch.cuda.is_available())  # CPU-only processes join one gloo group
+    rank, world, local_rank = launch_place()
     lock = threading.Lock()
 
     def emit(event: dict) -> None:
@@ -162,31 +164,45 @@ def run_batch(jobs_file: str | Path, report: str | Path | None = None, workers: 
                 # one write per line: torchrun (accelerate launch) starts `python -u`, so every write() goes
                 # straight to the stdout all processes share, and print's separate "\n" could come after
                 # another process's line
-                sys.stdout.write(json.dumps({"process": state.process_index, **event}) + "\n")
+                sys.stdout.write(json.dumps({"process": rank, **event}) + "\n")
                 sys.stdout.flush()
         elif event["event"] in ("done", "failed", "skipped"):
             with lock:
                 extra = f": {event['error']}" if event.get("error") else ""
                 print(f"{event['event']:>7}  {event['output']}{extra}", file=sys.stderr, flush=True)
 
-    indexed = list(enumerate(jobs))
-    with state.split_between_processes(indexed) as mine:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            rows = list(pool.map(lambda ij: (ij[0], run_job(ij[1], emit)), mine))
     report_path = Path(report) if report else None
-    if state.num_processes > 1:  # each process writes its rows beside the report; all read all
-        base = report_path or Path(jobs_file).with_suffix(".report.json")
 
-        def shard(i: int) -> Path:
-            return Path(f"{base}.part{i}")
-        shard(state.process_index).write_text(json.dumps(rows))
-        state.wait_for_everyone()
-        rows = [r for i in range(state.num_processes) for r in json.loads(shard(i).read_text())]
-        state.wait_for_everyone()
-        shard(state.process_index).unlink(missing_ok=True)
-    merged = {"jobs": [row for _, row in sorted(rows, key=lambda ir: ir[0])]}
-    if report_path and state.is_main_process:
-        tmp = report_path.with_name(report_path.name + ".tmp")
-        tmp.write_text(json.dumps(merged, indent=2) + "\n")
-        os.replace(tmp, report_path)
-    return merged
+    def write_report(rows: list[dict]) -> None:
+        if report_path:
+            tmp = report_path.with_name(report_path.name + ".tmp")
+            tmp.write_text(json.dumps({"jobs": rows}, indent=2) + "\n")
+            os.replace(tmp, report_path)
+
+    if world == 1:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            rows = list(pool.map(lambda job: run_job(job, emit), jobs))
+        write_report(rows)
+        return {"jobs": rows, "complete": True}
+
+    import torch
+
+    if torch.cuda.is_available() and local_rank < torch.cuda.device_count():
+        torch.cuda.set_device(local_rank)  # "auto" and "cuda" mean this process's GPU
+    run = BatchRun(meeting_folder(Path(jobs_file), report_path), rank, world)
+    jobs = run.join(jobs)
+    mine: list[tuple[int, dict]] = []
+
+    def work() -> None:
+        while (k := run.claim()) is not None:
+            row = run_job(jobs[k], emit)
+            run.finish(k, row)
+            with lock:
+                mine.append((k, row))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for future in [pool.submit(work) for _ in range(max(1, workers))]:
+            future.result()
+    merged = run.leave(write_report)
+    if merged is not None:
+        return {"jobs": merged, "complete": True}
+    return {"jobs": [row for _, row in sorted(mine, key=lambda kr: kr[0])], "complete": False}
