@@ -118,3 +118,28 @@ def test_launch_place_reads_the_launcher_environment(monkeypatch):
     monkeypatch.setenv("RANK", "4")
     with pytest.raises(GenvidError, match="does not fit"):
         launch_place()
+
+
+def test_threads_of_two_processes_claim_each_job_once(tmp_path):
+    """`--workers` threads in each of two processes, all claiming at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder = tmp_path / ".report.json.genvid-batch"
+    jobs = [{"input": f"{k}.mp4", "output": f"out/{k}.mkv"} for k in range(40)]
+    runs = [BatchRun(folder, r, 2) for r in (0, 1)]
+    for run in runs:
+        run.join(jobs)
+
+    def work(run):
+        got = []
+        while (k := run.claim()) is not None:
+            run.finish(k, {"output": jobs[k]["output"]})
+            got.append(k)
+        return got
+    with ThreadPoolExecutor(4) as pool:
+        claimed = [k for got in pool.map(work, runs * 2) for k in got]
+    assert sorted(claimed) == list(range(40))
+    reports = []
+    # every job has a row: the first to leave writes the report, once
+    assert [run.leave(reports.append) is None for run in runs] == [False, True] and len(reports) == 1
+    assert [r["output"] for r in reports[0]] == [j["output"] for j in jobs]
