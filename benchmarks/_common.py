@@ -1,6 +1,7 @@
 """Helpers shared by the benchmark scripts: size parsing, test clips, the model check, one-line failures."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -79,3 +80,47 @@ def run_benchmark(prog: str, p, a, measure, report) -> int:
         fail(prog, str(e).splitlines()[0] if str(e) else type(e).__name__, 1)
     print(json.dumps(result) if a.json else report(result))
     return 0
+
+
+SHARED_LPIPS = REPO.parent / "shared" / "weights" / "lpips" / "alexnet-features.pth"
+
+
+def add_lpips_options(p) -> None:
+    """--lpips-backbone FILE and --no-lpips: LPIPS (alex) and tLP beside the other scores."""
+    p.add_argument("--lpips-backbone", metavar="FILE",
+                   help="torchvision AlexNet ImageNet weights for LPIPS and tLP (default: $GENVID_LPIPS_BACKBONE, else "
+                        "../shared/weights/lpips/alexnet-features.pth when it exists, else torch hub's checkpoints "
+                        "folder); never downloaded")
+    p.add_argument("--no-lpips", action="store_true", help="leave LPIPS and tLP out")
+
+
+def lpips_options(a) -> dict:
+    """The protocols' lpips_net and lpips_backbone for these options: the explicit file, else the shared file
+    when $GENVID_LPIPS_BACKBONE is unset and it exists, else None (genvid's own lookup: the variable, then
+    torch hub's folder).  Where none is found the protocols leave LPIPS out and say why in "notes"."""
+    from genvid.losses.perceptual import ENV_VAR
+
+    if a.no_lpips:
+        return {"lpips_net": None, "lpips_backbone": None}
+    backbone = a.lpips_backbone
+    if backbone is None and not os.environ.get(ENV_VAR) and SHARED_LPIPS.is_file():
+        backbone = str(SHARED_LPIPS)
+    return {"lpips_net": "alex", "lpips_backbone": backbone}
+
+
+def merge_into(old, new):
+    """`new` written over `old`, dictionaries that hold dictionaries merged key by key: a card keeps what the
+    run does not produce (notes, targets, other datasets) and gets what it measured; a dictionary of scores
+    (numbers only) is replaced whole, so no score of an earlier run stays beside this run's."""
+    if isinstance(old, dict) and isinstance(new, dict) and any(isinstance(v, dict) for v in new.values()):
+        return {**old, **{k: merge_into(old.get(k), v) for k, v in new.items()}}
+    return new
+
+
+def write_card_entry(card_path: Path, key: str, result: dict) -> None:
+    """`result` merged into the card's `key` (see `merge_into`), the card rewritten."""
+    import json
+
+    card = json.loads(card_path.read_text())
+    card[key] = merge_into(card.get(key), result)
+    card_path.write_text(json.dumps(card, indent=2) + "\n")

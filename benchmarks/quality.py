@@ -1,7 +1,7 @@
 """Quality of a model on the validation clips under its task's protocol, against its baseline, in one run.
 
-    .venv/bin/python benchmarks/quality.py [--model sr-x4] [--data ../shared/data/vimeo7/val] [--vmaf]
-        [--degradation recipes/sr-x4-real.yaml --seed 0] [--json] [--write-card]
+    .venv/bin/python benchmarks/quality.py [--model sr-x4] [--data ../shared/data/vimeo7/val ...] [--vmaf]
+        [--degradation recipes/sr-x4-real.yaml --seed 0] [--lpips-backbone FILE | --no-lpips] [--json] [--write-card]
     .venv/bin/python benchmarks/quality.py --model denoise [--data DIR ...] [--sigmas 10,30,50] [--given-sigma]
     .venv/bin/python benchmarks/quality.py --model restore [--data DIR ...] [--crf 37] [--pair BAD GOOD]
 
@@ -11,9 +11,16 @@ Default input: the BI protocol of ../shared/README.md (ground truth downscaled w
 bicubic).  `--degradation RECIPE.yaml` uses that recipe's `data.degradation` instead (for example the
 second-order real-world model), clip k degraded with the generator seeded by (--seed, k), so the model
 and bicubic upscaling see the same inputs in every run.  Outputs are rounded to 8 bits; PSNR/SSIM on
-BT.601 Y with `scale` border pixels cropped, averaged over frames then clips; tOF; VMAF with --vmaf.
+BT.601 Y with `scale` border pixels cropped, averaged over frames then clips; tOF; LPIPS and tLP; VMAF
+with --vmaf.  Every --data folder (default vimeo7/val) is scored; the first is the headline.
 `--write-card` stores the result in the model's JSON card (weights/<name>.json) under "validation"
-(BI) or "validation_degraded" (with --degradation).
+(BI) or "validation_degraded" (with --degradation), merged into what is there: keys the run does not
+produce (notes, targets) stay, every score it measured is replaced.
+
+LPIPS (AlexNet, v0.1 heads of the `lpips` package) and tLP (TecoGAN's temporal LPIPS), for the model and
+its baseline, whole frames: the backbone file is --lpips-backbone, else $GENVID_LPIPS_BACKBONE, else
+../shared/weights/lpips/alexnet-features.pth when it exists, else torch hub's checkpoints folder (as
+`genvid eval`).  Where none is found they are left out and a note says why; --no-lpips leaves them out.
 
 Denoise and restore models (card task `denoise` / `restore`): `genvid/metrics/restore_protocol.py` on
 each --data folder (default: vimeo7/val and davis), the degraded input scored beside the model.
@@ -32,14 +39,45 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, check_model, fail  # noqa: E402
+from _common import REPO, add_lpips_options, check_model, fail, lpips_options, write_card_entry  # noqa: E402
 
 PROG = "quality.py"
 SHARED = REPO.parent / "shared" / "data"
 
 
 def _label(path) -> str:
-    return os.path.relpath(Path(path).resolve(), REPO)
+    """A path as the cards give it: relative to the repository when beside it (../shared/...), else absolute."""
+    path = Path(path).resolve()
+    return os.path.relpath(path, REPO) if path.is_relative_to(REPO.parent) else str(path)
+
+
+def lpips_setting(a) -> tuple[dict, dict]:
+    """(the protocols' LPIPS arguments, what the result records: the backbone file used, if any)."""
+    from genvid.losses.perceptual import find_backbone, lpips_available
+
+    opts = lpips_options(a)
+    if opts["lpips_net"] and lpips_available(opts["lpips_net"], opts["lpips_backbone"]) is None:
+        return opts, {"lpips_backbone": _label(find_backbone(opts["lpips_net"], opts["lpips_backbone"]))}
+    return opts, {}
+
+
+def lpips_flags(a) -> str:
+    """The LPIPS options of this run as they go into the recorded command."""
+    return (" --no-lpips" if a.no_lpips else "") + (f" --lpips-backbone {a.lpips_backbone}" if a.lpips_backbone else "")
+
+
+def collect_notes(*results) -> list[str]:
+    """The protocols' notes, each once (taken out of the results), also printed on stderr."""
+    notes = list(dict.fromkeys(n for r in results if r for n in r.pop("notes", [])))
+    for n in notes:
+        print(f"{PROG}: note: {n}", file=sys.stderr)
+    return notes
+
+
+def extras(r: dict) -> str:
+    """The optional scores of one row, as text."""
+    return "".join(f"  {name} {r[k]:.{d}f}" for k, name, d in
+                   (("vmaf", "VMAF", 2), ("tof", "tOF", 3), ("lpips", "LPIPS", 4), ("tlp", "tLP", 4)) if k in r)
 
 
 def restoration(a, task: str) -> None:
@@ -57,40 +95,41 @@ def restoration(a, task: str) -> None:
             if not Path(folder).exists():
                 raise GenvidError(f"validation data not found: {folder}; pass --data (or --pair)")
         model = load_model(a.model, a.device)
+        opts, used = lpips_setting(a)
         datasets = {}
         for folder in folders:
             if task == "denoise":
                 r = evaluate_denoise(model, folder, sigmas, a.device, a.max_frames, given_sigma=a.given_sigma,
-                                     with_vmaf=a.vmaf)
+                                     with_vmaf=a.vmaf, **opts)
             else:
-                r = evaluate_restore(model, folder, a.crf, device=a.device, max_frames=a.max_frames, with_vmaf=True)
+                r = evaluate_restore(model, folder, a.crf, device=a.device, max_frames=a.max_frames, with_vmaf=True,
+                                     **opts)
             datasets[_label(folder)] = r
             print(f"{PROG}: {folder} done", file=sys.stderr)
-        scored_pair = evaluate_pair(model, *pair, device=a.device) if task == "restore" else None
+        scored_pair = evaluate_pair(model, *pair, device=a.device, **opts) if task == "restore" else None
     except (GenvidError, ValueError) as e:
         fail(PROG, str(e))
+    notes = collect_notes(*datasets.values(), scored_pair)
     command = f"python benchmarks/quality.py --model {a.model}" + "".join(f" --data {d}" for d in a.data or []) + \
         ((f" --sigmas {a.sigmas}" + (" --given-sigma" if a.given_sigma else "") + (" --vmaf" if a.vmaf else ""))
-         if task == "denoise" else f" --crf {a.crf}" + (f" --pair {' '.join(a.pair)}" if a.pair else ""))
+         if task == "denoise" else f" --crf {a.crf}" + (f" --pair {' '.join(a.pair)}" if a.pair else "")) + \
+        (f" --max-frames {a.max_frames}" if a.max_frames != 100 else "") + lpips_flags(a)
     first = next(iter(datasets.values()))
-    result = {"data": next(iter(datasets)), "protocol": first["protocol"], "command": command,
-              "clips": first["clips"], "model": first["model"], "input": first["input"], "datasets": datasets}
+    result = {"data": next(iter(datasets)), "protocol": first["protocol"], "command": command, **used,
+              "clips": first["clips"], "model": first["model"], "input": first["input"], "datasets": datasets,
+              "notes": notes}
     if scored_pair:
         scored_pair.update(distorted=_label(pair[0]), pristine=_label(pair[1]))
         result["pair"] = scored_pair
     if a.write_card:
-        card_path = path.with_suffix(".json")
-        card = json.loads(card_path.read_text())
-        card["validation"] = result
-        card_path.write_text(json.dumps(card, indent=2) + "\n")
+        write_card_entry(path.with_suffix(".json"), "validation", result)
     if a.json:
         print(json.dumps(result))
         return
 
     def line(label: str, r: dict) -> str:
-        extra = "".join(f"  {name} {r[k]:.{d}f}" for k, name, d in (("vmaf", "VMAF", 2), ("tof", "tOF", 3)) if k in r)
         return (f"    {label}: PSNR-RGB {r['psnr_rgb']:.2f} dB  PSNR-Y {r['psnr_y']:.2f} dB  "
-                f"SSIM-Y {r['ssim_y']:.4f}{extra}")
+                f"SSIM-Y {r['ssim_y']:.4f}{extras(r)}")
     print(f"{a.model} ({task})")
     for folder, r in datasets.items():
         print(f"  {folder} ({r['clips']} clips; {r['protocol']})")
@@ -121,6 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--pair", nargs=2, metavar=("DISTORTED", "PRISTINE"), help="restore: a video pair scored "
                    "before and after (default ../shared/data/clips/carphone_distorted.mp4 carphone_pristine.mp4)")
     p.add_argument("--max-frames", type=int, default=100, help="frames per clip (default 100)")
+    add_lpips_options(p)
     a = p.parse_args(argv)
 
     from genvid.data.degrade import build_degradation
@@ -136,38 +176,44 @@ def main(argv: list[str] | None = None) -> None:
         fail(PROG, str(e))
     if card.get("task") in ("denoise", "restore"):
         return restoration(a, card["task"])
-    a.data = (a.data or [str(SHARED / "vimeo7" / "val")])[0]
+    folders = a.data or [str(SHARED / "vimeo7" / "val")]
     try:
-        if not Path(a.data).exists():
-            raise GenvidError(f"validation data not found: {a.data}; pass --data")
+        for folder in folders:
+            if not Path(folder).exists():
+                raise GenvidError(f"validation data not found: {folder}; pass --data")
         model = load_model(a.model, a.device)
         scale = int(model.card.get("scale", 4))
         spec = load_recipe(a.degradation)[0].data.degradation if a.degradation else None
         degradation = build_degradation(spec, scale) if spec else None
-        scores = evaluate_sr(model, a.data, scale, a.device, with_vmaf=a.vmaf, degradation=degradation,
-                             seed=a.seed)
+        opts, used = lpips_setting(a)
+        datasets = {}
+        for folder in folders:
+            datasets[_label(folder)] = evaluate_sr(model, folder, scale, a.device, a.max_frames, with_vmaf=a.vmaf,
+                                                   degradation=degradation, seed=a.seed, **opts)
+            print(f"{PROG}: {folder} done", file=sys.stderr)
     except GenvidError as e:
         fail(PROG, str(e))
+    notes = collect_notes(*datasets.values())
     protocol = (f"{a.degradation} data.degradation, seed {a.seed}" if a.degradation
-                else f"BI x{scale}: PIL bicubic down") + f", Y BT.601, {scale}-pixel border crop"
-    command = f"python benchmarks/quality.py --model {a.model}" + (" --vmaf" if a.vmaf else "") + \
-        (f" --degradation {a.degradation} --seed {a.seed}" if a.degradation else "")
-    result = {"data": os.path.relpath(Path(a.data).resolve(), REPO), "protocol": protocol, "command": command,
-              **scores}
+                else f"BI x{scale}: PIL bicubic down") + f", Y BT.601, {scale}-pixel border crop" + \
+        (", LPIPS (alex) and tLP on whole frames" if used else "")
+    command = f"python benchmarks/quality.py --model {a.model}" + "".join(f" --data {d}" for d in a.data or []) + \
+        (" --vmaf" if a.vmaf else "") + (f" --degradation {a.degradation} --seed {a.seed}" if a.degradation else "") + \
+        (f" --max-frames {a.max_frames}" if a.max_frames != 100 else "") + lpips_flags(a)
+    first = next(iter(datasets.values()))
+    result = {"data": next(iter(datasets)), "protocol": protocol, "command": command, **used, **first,
+              "datasets": datasets, "notes": notes}
     if a.write_card:
-        card_path = path.with_suffix(".json")
-        card = json.loads(card_path.read_text())
-        card["validation_degraded" if a.degradation else "validation"] = result
-        card_path.write_text(json.dumps(card, indent=2) + "\n")
+        write_card_entry(path.with_suffix(".json"), "validation_degraded" if a.degradation else "validation", result)
     if a.json:
         print(json.dumps(result))
         return
-    m, b = scores["model"], scores["bicubic"]
-    print(f"{a.model} on {a.data} ({scores['clips']} clips; {protocol})")
-    for label, r in (("model  ", m), ("bicubic", b)):
-        extra = (f"  tOF {r['tof']:.3f}" if "tof" in r else "") + (f"  VMAF {r['vmaf']:.2f}" if "vmaf" in r else "")
-        print(f"  {label}: PSNR-Y {r['psnr_y']:.2f} dB  SSIM-Y {r['ssim_y']:.4f}{extra}")
-    print(f"  gain   : {m['psnr_y'] - b['psnr_y']:+.2f} dB PSNR-Y")
+    for folder, scores in datasets.items():
+        m, b = scores["model"], scores["bicubic"]
+        print(f"{a.model} on {folder} ({scores['clips']} clips; {protocol})")
+        for label, r in (("model  ", m), ("bicubic", b)):
+            print(f"  {label}: PSNR-Y {r['psnr_y']:.2f} dB  SSIM-Y {r['ssim_y']:.4f}{extras(r)}")
+        print(f"  gain   : {m['psnr_y'] - b['psnr_y']:+.2f} dB PSNR-Y")
 
 
 if __name__ == "__main__":

@@ -3,13 +3,15 @@
     python benchmarks/report.py [--data ../shared/data/vimeo7/val] [--anchor ../shared/anchors/realesr-animevideov3.pth]
                                 [--models a,b] [--speed-size 160x90] [--speed-frames 30] [--rounds 2]
                                 [--memory-size 64x36] [--lengths 30,300] [--skip quality,speed,memory]
+                                [--lpips-backbone FILE | --no-lpips]
                                 [--out benchmarks/RESULTS.md] [--readme README.md | --no-readme] [--json FILE]
 
 Models: every card in the weights folders (`registry.list_models`: weights/ and $GENVID_WEIGHTS, so models
 added later appear by themselves), plus the anchor checkpoint when it exists, plus bicubic for quality.
 - Quality (super-resolution models): the BI protocol of `genvid/metrics/sr_protocol.py`, the one
-  `benchmarks/quality.py` runs, with VMAF added: PSNR-Y, SSIM-Y, VMAF, tOF, and the PSNR-Y gain over
-  bicubic of the same scale and over the anchor.  Denoise and restore models: the protocols of
+  `benchmarks/quality.py` runs, with VMAF added: PSNR-Y, SSIM-Y, VMAF, tOF, LPIPS and tLP (AlexNet; the
+  backbone file found as quality.py finds it, else a note), and the PSNR-Y gain over bicubic of the
+  same scale and over the anchor.  Denoise and restore models: the protocols of
   `genvid/metrics/restore_protocol.py` (AWGN at sigma 10, 30, 50, blind; libx264 CRF 37), VMAF added,
   beside the scores of the noisy or compressed input.  Models of other tasks are listed with a note.
 - Speed: `benchmarks/speed.py`'s measurement (model-only and end-to-end fps, best of --rounds) on the
@@ -31,7 +33,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, fail, make_clip, parse_size  # noqa: E402
+from _common import REPO, add_lpips_options, fail, lpips_options, make_clip, parse_size  # noqa: E402
 
 PROG = "report.py"
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
@@ -86,15 +88,20 @@ def measure_quality(a, rows: list[dict], notes: list[str]) -> dict:
     if not Path(a.data).exists():
         notes.append(f"quality skipped: validation data {a.data} not found (pass --data)")
         return {}
-    out = {}
+    out, opts = {}, lpips_options(a)
+
+    def noted(scores: dict) -> dict:  # the protocol's notes (LPIPS left out, and why) join the report's, once
+        notes.extend(n for n in scores.pop("notes", []) if n not in notes)
+        return scores
     for r in rows:
         if r["task"] in ("denoise", "restore"):
             model = load_model(r["model"], "cpu")
             if r["task"] == "denoise":
-                scores = evaluate_denoise(model, a.data, SIGMAS, "cpu", a.max_frames, with_vmaf=True)
+                scores = evaluate_denoise(model, a.data, SIGMAS, "cpu", a.max_frames, with_vmaf=True, **opts)
             else:
-                scores = evaluate_restore(model, a.data, CRF, device="cpu", max_frames=a.max_frames, with_vmaf=True)
-            out[r["label"]] = {"task": r["task"], **scores}
+                scores = evaluate_restore(model, a.data, CRF, device="cpu", max_frames=a.max_frames, with_vmaf=True,
+                                          **opts)
+            out[r["label"]] = {"task": r["task"], **noted(scores)}
             print(f"{PROG}: quality of {r['label']} done", file=sys.stderr)
             continue
         if r["task"] != SR:
@@ -102,11 +109,12 @@ def measure_quality(a, rows: list[dict], notes: list[str]) -> dict:
                          "super-resolution under the BI protocol; speed and memory are measured)")
             continue
         model = load_model(r["model"], "cpu")
-        scores = evaluate_sr(model, a.data, r["scale"], "cpu", a.max_frames, with_bicubic=False, with_vmaf=True)
+        scores = noted(evaluate_sr(model, a.data, r["scale"], "cpu", a.max_frames, with_bicubic=False, with_vmaf=True,
+                                   **opts))
         out[r["label"]] = {"scale": r["scale"], "anchor": r.get("anchor", False), **scores["model"]}
         print(f"{PROG}: quality of {r['label']} done", file=sys.stderr)
     for s in sorted({r["scale"] for r in rows if r["task"] == SR}):
-        scores = evaluate_sr(None, a.data, s, "cpu", a.max_frames, with_vmaf=True)["bicubic"]
+        scores = noted(evaluate_sr(None, a.data, s, "cpu", a.max_frames, with_vmaf=True, **opts))["bicubic"]
         out[f"bicubic x{s}"] = {"scale": s, "bicubic": True, **scores}
     return out
 
@@ -160,26 +168,31 @@ def restoration_tables(a, quality: dict) -> list[str]:
         lines += [(f"Denoising on `{a.data_label}` (AWGN of each sigma on 8-bit RGB, clipped, rounded, fixed seed; "
                    f"blind; PSNR/SSIM on RGB and BT.601 Y, no crop, VMAF on whole frames; first {a.max_frames} "
                    "frames per clip), beside the noisy input:"), "",
-                  "| model | sigma | PSNR-RGB (dB) | PSNR-Y (dB) | SSIM-Y | VMAF | tOF | noisy PSNR-RGB | noisy PSNR-Y "
-                  "| noisy tOF |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "| model | sigma | PSNR-RGB (dB) | PSNR-Y (dB) | SSIM-Y | VMAF | tOF | LPIPS | tLP | noisy PSNR-RGB "
+                  "| noisy PSNR-Y | noisy tOF | noisy LPIPS | noisy tLP |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for label, q in denoise.items():
             for sigma, r in q["by_sigma"].items():
                 m, i = r["model"], r["input"]
                 lines.append(f"| {label} | {sigma} | {_f(m['psnr_rgb'], 2)} | {_f(m['psnr_y'], 2)} | "
                              f"{_f(m['ssim_y'], 4)} | {_f(m.get('vmaf'), 2)} | {_f(m.get('tof'), 3)} | "
-                             f"{_f(i['psnr_rgb'], 2)} | {_f(i['psnr_y'], 2)} | {_f(i.get('tof'), 3)} |")
+                             f"{_f(m.get('lpips'), 4)} | {_f(m.get('tlp'), 4)} | "
+                             f"{_f(i['psnr_rgb'], 2)} | {_f(i['psnr_y'], 2)} | {_f(i.get('tof'), 3)} | "
+                             f"{_f(i.get('lpips'), 4)} | {_f(i.get('tlp'), 4)} |")
         lines.append("")
     if restore:
         lines += [(f"Restoration on `{a.data_label}` (libx264 CRF {CRF}, preset medium, yuv420p; PSNR/SSIM on BT.601 "
                    f"Y, no crop, VMAF on whole frames; first {a.max_frames} frames per clip), beside the compressed "
                    "input:"), "",
-                  "| model | PSNR-Y (dB) | SSIM-Y | VMAF | tOF | input PSNR-Y | input VMAF | input tOF | PSNR-Y gain |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "| model | PSNR-Y (dB) | SSIM-Y | VMAF | tOF | LPIPS | tLP | input PSNR-Y | input VMAF | input tOF "
+                  "| input LPIPS | input tLP | PSNR-Y gain |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for label, q in restore.items():
             m, i = q["model"], q["input"]
             lines.append(f"| {label} | {_f(m['psnr_y'], 2)} | {_f(m['ssim_y'], 4)} | {_f(m.get('vmaf'), 2)} | "
-                         f"{_f(m.get('tof'), 3)} | {_f(i['psnr_y'], 2)} | {_f(i.get('vmaf'), 2)} | "
-                         f"{_f(i.get('tof'), 3)} | {_signed(m['psnr_y'] - i['psnr_y'])} |")
+                         f"{_f(m.get('tof'), 3)} | {_f(m.get('lpips'), 4)} | {_f(m.get('tlp'), 4)} | "
+                         f"{_f(i['psnr_y'], 2)} | {_f(i.get('vmaf'), 2)} | {_f(i.get('tof'), 3)} | "
+                         f"{_f(i.get('lpips'), 4)} | {_f(i.get('tlp'), 4)} | {_signed(m['psnr_y'] - i['psnr_y'])} |")
         lines.append("")
     return lines
 
@@ -190,17 +203,19 @@ def tables(a, rows: list[dict], quality: dict, speed: dict, memory: dict, notes:
     if quality:
         anchor = next((q for q in quality.values() if q.get("anchor")), None)
         lines += [(f"Quality on `{a.data_label}` (BI protocol: PIL bicubic down, PSNR/SSIM on BT.601 Y with a "
-                   f"`scale`-pixel border crop, VMAF on whole RGB frames, frames then clips averaged; "
-                   f"first {a.max_frames} frames per clip):"), "",
-                  "| model | scale | PSNR-Y (dB) | SSIM-Y | VMAF | tOF | PSNR-Y vs bicubic | PSNR-Y vs anchor |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+                   f"`scale`-pixel border crop, VMAF, LPIPS and tLP (AlexNet) on whole RGB frames, frames then "
+                   f"clips averaged; first {a.max_frames} frames per clip):"), "",
+                  "| model | scale | PSNR-Y (dB) | SSIM-Y | VMAF | tOF | LPIPS | tLP | PSNR-Y vs bicubic "
+                  "| PSNR-Y vs anchor |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for label, q in quality.items():
             base = quality.get(f"bicubic x{q['scale']}")
             gain = None if q.get("bicubic") or base is None else q["psnr_y"] - base["psnr_y"]
             vs_anchor = None if anchor is None or q is anchor or q["scale"] != anchor["scale"] \
                 else q["psnr_y"] - anchor["psnr_y"]
             lines.append(f"| {label} | x{q['scale']} | {_f(q['psnr_y'], 2)} | {_f(q['ssim_y'], 4)} | "
-                         f"{_f(q.get('vmaf'), 2)} | {_f(q.get('tof'), 3)} | {_signed(gain)} | {_signed(vs_anchor)} |")
+                         f"{_f(q.get('vmaf'), 2)} | {_f(q.get('tof'), 3)} | {_f(q.get('lpips'), 4)} | "
+                         f"{_f(q.get('tlp'), 4)} | {_signed(gain)} | {_signed(vs_anchor)} |")
         lines.append("")
     lines += restoration
     if speed:
@@ -256,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--readme", default=str(REPO / "README.md"))
     p.add_argument("--no-readme", action="store_true", help="do not touch the README")
     p.add_argument("--json", metavar="FILE", help="also write every measurement as JSON")
+    add_lpips_options(p)
     a = p.parse_args(argv)
     try:
         a.speed_size, a.memory_size = parse_size(a.speed_size), parse_size(a.memory_size)

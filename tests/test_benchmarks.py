@@ -168,3 +168,49 @@ def test_synthesis_benchmark_scores_and_writes_the_card(tiny_model_dir, capsys):
     assert r["motion"]["w1"]["frame_diff"] > 0 and "FVD not computed" in r["notes"][0]
     card = json.loads((tiny_model_dir / "tiny-synth.json").read_text())
     assert card["validation"]["two_sample"] == r["two_sample"]
+
+
+def test_quality_writes_lpips_and_tlp_into_the_card(tiny_model_dir, tmp_path, clip_maker, capsys,
+                                                     random_lpips_backbone):
+    """SR: LPIPS and tLP for the model and bicubic on every --data folder, merged into the card beside
+    PSNR/SSIM/tOF (keys the run does not produce stay); without the backbone they are absent and a note says
+    why.  Plumbing only: the backbone is random."""
+    card_path = tiny_model_dir / "tiny-x4.json"
+    card = json.loads(card_path.read_text())
+    card["validation"] = {"targets": {"issue": "kept"}, "model": {"vmaf": 1.0}}
+    card_path.write_text(json.dumps(card))
+    val = tmp_path / "val"
+    val.mkdir()
+    clip_maker("val/c0.mkv", size="64x48", frames=3, codec="ffv1", pix_fmt="yuv444p")
+    quality = load("quality")
+    backbone = str(random_lpips_backbone[0])
+    quality.main(["--model", "tiny-x4", "--data", str(val), "--lpips-backbone", backbone, "--write-card", "--json"])
+    r = json.loads(capsys.readouterr().out)
+    for scores in (r, r["datasets"][str(val)]):
+        assert {"psnr_y", "ssim_y", "tof", "lpips", "tlp"} <= set(scores["model"]) & set(scores["bicubic"])
+    assert r["lpips_backbone"] == backbone and r["notes"] == []
+    assert r["command"].endswith(f"--lpips-backbone {backbone}")
+    v = json.loads(card_path.read_text())["validation"]
+    assert v["targets"] == {"issue": "kept"} and v["model"] == r["model"], "scores replaced whole, other keys kept"
+    quality.main(["--model", "tiny-x4", "--data", str(val), "--lpips-backbone", str(tmp_path / "no.pth"), "--json"])
+    out = capsys.readouterr()
+    r = json.loads(out.out)
+    assert "lpips" not in r["model"] and "lpips_backbone" not in r
+    assert len(r["notes"]) == 1 and "no.pth" in r["notes"][0]
+    assert "quality.py: note: LPIPS and tLP skipped" in out.err
+    quality.main(["--model", "tiny-x4", "--data", str(val), "--no-lpips"])
+    text = capsys.readouterr().out
+    assert "PSNR-Y" in text and "LPIPS" not in text
+
+
+def test_report_shows_lpips_and_tlp(tiny_model_dir, tmp_path, clip_maker, random_lpips_backbone):
+    val = tmp_path / "val"
+    val.mkdir()
+    clip_maker("val/c0.mkv", size="64x48", frames=2, codec="ffv1", pix_fmt="yuv444p")
+    out, js = tmp_path / "RESULTS.md", tmp_path / "r.json"
+    assert load("report").main(["--data", str(val), "--anchor", "", "--models", "tiny-x4", "--skip", "speed,memory",
+                                "--lpips-backbone", str(random_lpips_backbone[0]), "--out", str(out),
+                                "--no-readme", "--json", str(js)]) == 0
+    q = json.loads(js.read_text())["quality"]
+    assert {"lpips", "tlp"} <= set(q["tiny-x4"]) & set(q["bicubic x4"])
+    assert "| tOF | LPIPS | tLP |" in out.read_text()

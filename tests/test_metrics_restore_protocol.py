@@ -64,6 +64,21 @@ def test_restore_protocol_uses_h264_and_scores_the_input(val_root):
     assert better > r["input"]["psnr_y"] + 1, "CRF 23 keeps more than CRF 37"
 
 
+def test_lpips_and_tlp_for_model_and_input_when_the_backbone_is_found(val_root, tmp_path, random_lpips_backbone):
+    """Plumbing (a random backbone): both protocols give the keys to the model and its input, at every sigma;
+    a missing backbone file leaves them out with one note."""
+    backbone = random_lpips_backbone[0]
+    d = evaluate_denoise(identity_model(), val_root, sigmas=(10, 30), lpips_backbone=backbone)
+    assert "notes" not in d
+    for rows in (d, *d["by_sigma"].values()):
+        for key in ("model", "input"):
+            assert {"psnr_rgb", "tof", "lpips", "tlp"} <= set(rows[key])
+    r = evaluate_restore(identity_model(noise_map=False), val_root, crf=37, lpips_backbone=backbone)
+    assert {"lpips", "tlp"} <= set(r["model"]) & set(r["input"]) and r["model"] == pytest.approx(r["input"])
+    none = evaluate_restore(None, val_root, crf=37, lpips_backbone=tmp_path / "missing.pth")
+    assert "lpips" not in none["input"] and len(none["notes"]) == 1 and "missing.pth" in none["notes"][0]
+
+
 def test_pair_protocol_and_run_model_keep_frames(clip_maker):
     pristine = clip_maker("good.mkv", size="64x48", frames=4, codec="ffv1", pix_fmt="yuv444p")
     distorted = clip_maker("bad.mp4", size="64x48", frames=4, crf=40)

@@ -28,3 +28,24 @@ def test_degraded_inputs_are_fixed_by_the_seed(tmp_path):
     assert a == b, "same seed, same inputs, same scores"
     assert a["psnr_y"] != c["psnr_y"]
     assert a["psnr_y"] < bi["psnr_y"] - 1, "noise on the input costs bicubic upscaling PSNR"
+
+
+def test_lpips_and_tlp_join_the_scores_when_the_backbone_is_found(tmp_path, random_lpips_backbone):
+    """Plumbing (a random backbone): the keys for the model and bicubic, the note when the file is missing."""
+    import torch
+
+    from genvid.models.sr_window import SlidingWindowSR
+
+    val = make_val(tmp_path / "val", clips=1, frames=3)
+    torch.manual_seed(0)
+    model = SlidingWindowSR(channels=8, blocks=1, radius=1, scale=4, encoder_blocks=1)
+    found = evaluate_sr(model, val, 4, lpips_backbone=random_lpips_backbone[0])
+    assert "notes" not in found
+    for key in ("model", "bicubic"):
+        assert {"psnr_y", "tof", "lpips", "tlp"} <= set(found[key]) and found[key]["lpips"] > 0
+    missing = evaluate_sr(model, val, 4, lpips_backbone=tmp_path / "missing.pth")
+    assert missing["model"] == {k: v for k, v in found["model"].items() if k not in ("lpips", "tlp")}
+    assert len(missing["notes"]) == 1 and "LPIPS and tLP skipped" in missing["notes"][0] \
+        and "missing.pth" in missing["notes"][0]
+    off = evaluate_sr(None, val, 4, lpips_net=None)
+    assert "notes" not in off and "lpips" not in off["bicubic"]

@@ -16,6 +16,7 @@ from ..errors import GenvidError
 from ..io.decode import FrameReader
 from ..io.probe import probe
 from .fidelity import frame_scores, mean_scores
+from .perceptual import open_scorer
 from .temporal import FlowDistance, tof_unavailable
 from .vmaf import vmaf
 
@@ -36,8 +37,6 @@ def evaluate_videos(pred: str, ref: str, crop: int = 0, with_vmaf: bool = True, 
     A progress bar over the frames goes to stderr when it is a terminal, unless `quiet`."""
     from tqdm import tqdm
 
-    from ..losses.perceptual import lpips_available
-
     pi, ri = probe(pred), probe(ref)
     if (pi.width, pi.height) != (ri.width, ri.height):
         raise GenvidError(f"{pred} is {pi.width}x{pi.height} but {ref} is {ri.width}x{ri.height}; "
@@ -49,15 +48,11 @@ def evaluate_videos(pred: str, ref: str, crop: int = 0, with_vmaf: bool = True, 
     flow = None if why_not else FlowDistance()
     if why_not:
         notes.append(f"tOF skipped: {why_not}")
-    perceptual = None
-    if with_lpips:
-        why_not = lpips_available(lpips_net, lpips_backbone)
-        if why_not:
-            notes.append(f"LPIPS and tLP skipped: {why_not}")
-        else:
-            from .perceptual import PerceptualScores
-
-            perceptual = PerceptualScores(lpips_net, lpips_backbone, device)
+    perceptual, lpips_notes = open_scorer(lpips_net if with_lpips else None, lpips_backbone, device)
+    notes += lpips_notes
+    if perceptual is not None and perceptual.too_small(pi.height, pi.width):
+        notes.append(f"LPIPS and tLP skipped: {perceptual.too_small(pi.height, pi.width)}")
+        perceptual = None
     with FrameReader(pi) as a, FrameReader(ri) as b, \
             tqdm(total=pi.frame_count, unit="frame", disable=True if quiet else None, file=sys.stderr,
                  dynamic_ncols=True, desc=Path(pred).name[:30]) as bar:

@@ -10,7 +10,9 @@
 
 The model runs through the engine (`genvid.Enhancer`, what `genvid enhance` runs, with no scene cuts;
 outputs rounded to 8 bits).  Scores (`sr_protocol.score_clip`, no border crop): PSNR and SSIM on RGB and
-BT.601 Y, tOF when the frames allow it, VMAF on request; averaged over frames, then clips.  The degraded
+BT.601 Y, tOF when the frames allow it, LPIPS and tLP when the LPIPS backbone file is found (`lpips_net`,
+`lpips_backbone`; otherwise the result's "notes" say why), VMAF on request; averaged over frames, then
+clips.  The degraded
 input is scored the same way beside the model ("input"), so every result carries its own baseline.
 Results: {"protocol", "clips", "model", "input"} at the headline setting (sigma 30, or the first sigma;
 the CRF), and for denoising "by_sigma": {sigma: {"model", "input"}}.
@@ -26,6 +28,7 @@ from ..data.degrade_codec import codec_round_trip
 from ..engine import Enhancer
 from ..errors import GenvidError
 from .fidelity import mean_scores
+from .perceptual import open_scorer, scorer_notes
 from .share import Share
 from .sr_protocol import score_clip
 
@@ -57,21 +60,22 @@ def _clips(root: str | Path, max_frames: int, share: Share | None) -> list[tuple
 
 def evaluate_denoise(model, root: str | Path, sigmas=(10, 30, 50), device="cpu", max_frames: int = 100,
                      seed: int = 0, given_sigma: bool = False, with_vmaf: bool = False,
-                     share: Share | None = None) -> dict:
+                     lpips_net: str | None = "alex", lpips_backbone=None, share: Share | None = None) -> dict:
     """The denoising protocol over every clip under `root`; `model=None` scores the noisy input alone.
     `share`: this process scores its share of the clips, and every process gets the means over all."""
     sigmas = [float(s) for s in sigmas]
     if not sigmas or min(sigmas) < 0:
         raise GenvidError(f"denoising sigmas must be a non-empty list of numbers >= 0, got {sigmas}")
+    perceptual, notes = open_scorer(lpips_net, lpips_backbone, device)
     scored = []  # (k, {sigma: {"input": scores, "model": scores}})
     for k, clean in _clips(root, max_frames, share):
         by_sigma = {}
         for s in sigmas:
             noisy = add_gaussian_noise(clean, s, np.random.default_rng([seed, k, round(100 * s)]))
-            by_sigma[s] = {"input": score_clip(noisy, clean, 0, with_vmaf)}
+            by_sigma[s] = {"input": score_clip(noisy, clean, 0, with_vmaf, perceptual)}
             if model is not None:
                 pred = run_model(model, noisy, device, s if given_sigma else None)
-                by_sigma[s]["model"] = score_clip(pred, clean, 0, with_vmaf)
+                by_sigma[s]["model"] = score_clip(pred, clean, 0, with_vmaf, perceptual)
         scored.append((k, by_sigma))
     scored = (share or Share()).join(scored)
     by_sigma = {f"{s:g}": {key: mean_scores([r[s][key] for _, r in scored])
@@ -82,29 +86,31 @@ def evaluate_denoise(model, root: str | Path, sigmas=(10, 30, 50), device="cpu",
                 f"{'sigma given' if given_sigma else 'blind'}; PSNR/SSIM on RGB and BT.601 Y, no crop; "
                 f"headline sigma {headline}")
     return {"protocol": protocol, "clips": len(scored), "sigma": float(headline), **by_sigma[headline],
-            "by_sigma": by_sigma}
+            "by_sigma": by_sigma, **scorer_notes(perceptual, notes)}
 
 
 def evaluate_restore(model, root: str | Path, crf: int = 37, codec: str = "libx264", device="cpu",
-                     max_frames: int = 100, with_vmaf: bool = False, share: Share | None = None) -> dict:
+                     max_frames: int = 100, with_vmaf: bool = False, lpips_net: str | None = "alex",
+                     lpips_backbone=None, share: Share | None = None) -> dict:
     """The restoration protocol over every clip under `root`; `model=None` scores the compressed input alone.
     `share`: this process scores its share of the clips, and every process gets the means over all."""
+    perceptual, notes = open_scorer(lpips_net, lpips_backbone, device)
     scored = []  # (k, {"input": scores, "model": scores})
     for k, clean in _clips(root, max_frames, share):
         compressed = codec_round_trip(clean, codec, crf)
-        row = {"input": score_clip(compressed, clean, 0, with_vmaf)}
+        row = {"input": score_clip(compressed, clean, 0, with_vmaf, perceptual)}
         if model is not None:
-            row["model"] = score_clip(run_model(model, compressed, device), clean, 0, with_vmaf)
+            row["model"] = score_clip(run_model(model, compressed, device), clean, 0, with_vmaf, perceptual)
         scored.append((k, row))
     scored = (share or Share()).join(scored)
     protocol = f"{codec} CRF {crf}, preset medium, yuv420p; PSNR/SSIM on BT.601 Y and RGB, no crop"
     return {"protocol": protocol, "clips": len(scored), "crf": crf, "codec": codec,
             **{key: mean_scores([r[key] for _, r in scored]) for key in ("model", "input")
-               if scored and key in scored[0][1]}}
+               if scored and key in scored[0][1]}, **scorer_notes(perceptual, notes)}
 
 
 def evaluate_pair(model, distorted: str | Path, pristine: str | Path, device="cpu", with_vmaf: bool = True,
-                  sigma: float | None = None) -> dict:
+                  sigma: float | None = None, lpips_net: str | None = "alex", lpips_backbone=None) -> dict:
     """A distorted video restored by the model, and as it is, against its pristine version."""
     from ..io.decode import read_frames
 
@@ -112,8 +118,9 @@ def evaluate_pair(model, distorted: str | Path, pristine: str | Path, device="cp
     if bad.shape != good.shape:
         raise GenvidError(f"{distorted} has {len(bad)} frames of {bad.shape[2]}x{bad.shape[1]} but {pristine} has "
                           f"{len(good)} of {good.shape[2]}x{good.shape[1]}; give a matching pair")
+    perceptual, notes = open_scorer(lpips_net, lpips_backbone, device)
     out = {"distorted": str(distorted), "pristine": str(pristine), "frames": len(bad),
-           "input": score_clip(bad, good, 0, with_vmaf)}
+           "input": score_clip(bad, good, 0, with_vmaf, perceptual)}
     if model is not None:
-        out["model"] = score_clip(run_model(model, bad, device, sigma), good, 0, with_vmaf)
-    return out
+        out["model"] = score_clip(run_model(model, bad, device, sigma), good, 0, with_vmaf, perceptual)
+    return {**out, **scorer_notes(perceptual, notes)}

@@ -2,8 +2,10 @@
 
 Ground truth is downscaled with PIL's antialiased bicubic, the model upscales whole clips, outputs are
 rounded to 8 bits, and PSNR/SSIM on Y are averaged over frames, then over clips, `scale` pixels cropped
-at each border.  tOF (temporal flow distance, lower is steadier) is added when OpenCV is installed, and
-VMAF (libvmaf, whole frames) on request.  Bicubic upscaling of the same input is scored alongside.
+at each border.  tOF (temporal flow distance, lower is steadier) is added when OpenCV is installed,
+LPIPS and tLP (`perceptual.py`: AlexNet by default, whole frames) when the LPIPS backbone file is found
+(otherwise the result's "notes" say why), and VMAF (libvmaf, whole frames) on request.  Bicubic
+upscaling of the same input is scored alongside.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from ..data.clips import find_clips, load_clip
 from ..data.degrade import bicubic_downscale
 from ..io.image_folder import write_image
 from .fidelity import frame_scores, mean_scores
+from .perceptual import PerceptualScores, open_scorer, scorer_notes
 from .share import Share
 from .temporal import tof, tof_unavailable
 from .vmaf import vmaf
@@ -35,17 +38,14 @@ def crop_to_multiple(clip: np.ndarray, scale: int) -> np.ndarray:
 
 
 def score_clip(pred: np.ndarray, hr: np.ndarray, scale: int, with_vmaf: bool = False,
-               lpips_net: str | None = None) -> dict[str, float]:
+               perceptual: PerceptualScores | None = None) -> dict[str, float]:
     """Frame-mean PSNR/SSIM (Y, RGB; `scale` border pixels cropped), tOF when it can be scored, VMAF on
-    request, and LPIPS and tLP with `lpips_net` (whose backbone file must be on this machine)."""
+    request, and LPIPS and tLP (whole frames) with a `perceptual` scorer (`perceptual.open_scorer`)."""
     row = mean_scores([frame_scores(p, r, crop=scale) for p, r in zip(pred, hr)])
-    if lpips_net:
-        from .perceptual import PerceptualScores
-
-        scorer = PerceptualScores(lpips_net)
-        row.update(mean_scores([scorer.add(p, r) for p, r in zip(pred, hr)]))
     if tof_unavailable(*hr.shape[1:3]) is None:
         row["tof"] = tof(pred, hr)
+    if perceptual is not None:
+        row.update(perceptual.clip(pred, hr))
     if with_vmaf:  # libvmaf reads files: the frames go to lossless PNG folders for the call
         with tempfile.TemporaryDirectory(prefix="genvid-sr-vmaf-") as tmp:
             folders = [Path(tmp) / "pred", Path(tmp) / "ref"]
@@ -87,8 +87,11 @@ def run_clip(model, lr: np.ndarray, device="cpu") -> np.ndarray:
 @torch.no_grad()
 def evaluate_sr(model, root: str | Path, scale: int = 4, device="cpu", max_frames: int = 100,
                 with_bicubic: bool = True, with_vmaf: bool = False, degradation=None, seed: int = 0,
-                lpips_net: str | None = None, share: Share | None = None) -> dict:
+                lpips_net: str | None = "alex", lpips_backbone: str | Path | None = None,
+                share: Share | None = None) -> dict:
     """{'model': means, 'bicubic': means, 'clips': n} over every clip under `root`; `model=None`: bicubic only.
+    LPIPS and tLP join them when `lpips_net`'s backbone file is found (`lpips_backbone`, else where
+    `genvid.losses.perceptual.find_backbone` looks); otherwise "notes" says why ("notes": only when any).
 
     `degradation` (from `genvid.data.degrade.build_degradation`) replaces the BI downscale: clip k is
     degraded with the generator seeded by (seed, k), so every run and every model sees the same inputs.
@@ -97,14 +100,15 @@ def evaluate_sr(model, root: str | Path, scale: int = 4, device="cpu", max_frame
     if model is not None:
         was_training = model.training
         model.eval()
+    perceptual, notes = open_scorer(lpips_net, lpips_backbone, device)
     rows = []  # (k, model scores, bicubic scores)
     for k, path in share.mine(find_clips(root)):
         hr, lr = sr_pair(path, k, scale, max_frames, degradation, seed)
         row = [k, None, None]
         if model is not None:
-            row[1] = score_clip(run_clip(model, lr, device), hr, scale, with_vmaf, lpips_net)
+            row[1] = score_clip(run_clip(model, lr, device), hr, scale, with_vmaf, perceptual)
         if with_bicubic:
-            row[2] = score_clip(bicubic_upscale(lr, scale), hr, scale, with_vmaf, lpips_net)
+            row[2] = score_clip(bicubic_upscale(lr, scale), hr, scale, with_vmaf, perceptual)
         rows.append(tuple(row))
     rows = share.join(rows)
     out = {"clips": len(rows)}
@@ -113,4 +117,4 @@ def evaluate_sr(model, root: str | Path, scale: int = 4, device="cpu", max_frame
         out["model"] = mean_scores([r[1] for r in rows])
     if with_bicubic:
         out["bicubic"] = mean_scores([r[2] for r in rows])
-    return out
+    return {**out, **scorer_notes(perceptual, notes)}

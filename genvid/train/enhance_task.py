@@ -25,7 +25,7 @@ from ..data.clips import ClipDataset
 from ..data.degrade import build_degradation
 from ..errors import GenvidError
 from ..losses.adversarial import GAN_KINDS, discriminator_loss, feature_matching, generator_loss, r1_penalty
-from ..losses.perceptual import NETS, lpips_available
+from ..losses.perceptual import NETS
 from ..losses.pixel import charbonnier
 from ..losses.temporal import photometric_loss, pingpong_loss, warp_consistency
 from ..metrics.restore_protocol import evaluate_denoise, evaluate_restore
@@ -259,13 +259,13 @@ class EnhanceTask:
         if not d.val:
             return None
         share = Share(acc.process_index, acc.num_processes, gather_object if acc.num_processes > 1 else None)
+        # LPIPS and tLP join the scores where the backbone file is found (the loss's file, if it names one)
+        options = {"lpips_net": lw.lpips_net, "lpips_backbone": lw.lpips_backbone, **d.val_options}
         if self.recipe.model.task in ("denoise", "restore"):
             protocol = evaluate_denoise if self.recipe.model.task == "denoise" else evaluate_restore
-            return protocol(module, d.val, device=acc.device, share=share, **d.val_options)
-        # LPIPS and tLP join PSNR, SSIM and tOF where the LPIPS backbone file is on this machine
-        lpips_net = lw.lpips_net if lpips_available(lw.lpips_net, lw.lpips_backbone) is None else None
-        return {"protocol": f"BI x{d.scale}", **evaluate_sr(module, d.val, d.scale, acc.device, lpips_net=lpips_net,
-                                                            share=share, **d.val_options)}
+            return protocol(module, d.val, device=acc.device, share=share, **options)
+        return {"protocol": f"BI x{d.scale}", **evaluate_sr(module, d.val, d.scale, acc.device, share=share,
+                                                            **options)}
 
     def log_samples(self, tracker, module, batch, carry: dict, step: int) -> None:
         lr_clip, sr, hr = carry["lr"], carry["sr"].detach(), carry["hr"]
