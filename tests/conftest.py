@@ -1,6 +1,10 @@
 """Shared fixtures: small clips made with the bundled ffmpeg (no ../shared needed), a tiny trained-shape model."""
 from __future__ import annotations
 
+import os
+import shutil
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +68,41 @@ def clip_maker(tmp_path):
     def make(name: str = "in.mp4", **kw) -> Path:
         return make_clip(tmp_path / name, **kw)
     return make
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capfd, monkeypatch):
+    """`cli(*args, cwd=None)`: the `genvid` command run in this process (genvid.cli.main.main),
+    as `python -m genvid` would run it: its exit code (argparse's SystemExit included), stdout and stderr,
+    with the Python warnings it emits written to stderr as a plain interpreter would print them (so that a
+    one-line-error test still sees every line a user would).  Saves the ~2 s of CPU that starting Python and
+    importing torch cost per call; tests of start-up, signals, several processes or installs use subprocesses."""
+    from genvid.cli.main import main
+
+    def run(*args, cwd=None) -> CliResult:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        capfd.readouterr()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.resetwarnings()  # the interpreter's defaults, not pytest's
+            warnings.simplefilter("default")
+            for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+                warnings.filterwarnings("ignore", category=category)
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as e:  # argparse: --version, --help, usage errors
+                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        out, err = capfd.readouterr()  # file descriptors too: what ffmpeg children print counts
+        err += "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in caught)
+        return CliResult(int(code or 0), out, err)
+    return run
 
 
 @pytest.fixture
@@ -139,22 +178,39 @@ def no_lpips_backbone(tmp_path, monkeypatch):
     return home
 
 
-@pytest.fixture
-def random_lpips_backbone(no_lpips_backbone):
-    """A randomly initialised AlexNet saved where torchvision would keep the real one: (path, state dict).
-
-    For plumbing tests only (which file is read, shapes, keys, gradients): its LPIPS values mean nothing
-    and are never reported."""
+@pytest.fixture(scope="session")
+def random_alexnet(tmp_path_factory):
+    """A randomly initialised AlexNet (seed 0) saved once a session: (file, state dict, torch's RNG state
+    right after it was drawn).  Building and saving it (233 MiB) took 0.7 s of CPU a test otherwise."""
     import torchvision
-
-    from genvid.losses.perceptual import backbone_file_name, hub_checkpoint_dir
 
     torch.manual_seed(0)
     state = torchvision.models.alexnet(weights=None).state_dict()
+    rng = torch.get_rng_state()
+    path = tmp_path_factory.mktemp("alexnet") / "alexnet.pth"
+    torch.save(state, path)
+    return path, state, rng
+
+
+@pytest.fixture
+def random_lpips_backbone(no_lpips_backbone, random_alexnet):
+    """A randomly initialised AlexNet saved where torchvision would keep the real one: (path, state dict).
+
+    For plumbing tests only (which file is read, shapes, keys, gradients): its LPIPS values mean nothing
+    and are never reported.  The file is the session's one (linked, or copied across file systems), and
+    torch's RNG is left as drawing the network here would leave it."""
+    from genvid.losses.perceptual import backbone_file_name, hub_checkpoint_dir
+
+    source, state, rng = random_alexnet
     folder = hub_checkpoint_dir()
     folder.mkdir(parents=True)
-    torch.save(state, folder / backbone_file_name("alex"))
-    return folder / backbone_file_name("alex"), state
+    target = folder / backbone_file_name("alex")
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+    torch.set_rng_state(rng)
+    return target, state
 
 
 def pytest_collection_modifyitems(config, items):

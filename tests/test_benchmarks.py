@@ -35,7 +35,7 @@ def test_missing_model_exits_nonzero_with_one_line(script, tmp_path, monkeypatch
     assert len(err.splitlines()) == 1 and "no-such-model" in err
 
 
-@pytest.mark.parametrize("machine", ["as it is", "loaded"])
+@pytest.mark.parametrize("machine", [pytest.param("as it is", marks=pytest.mark.slow), "loaded"])  # fast tier: "loaded"
 def test_speed_json(tiny_model_dir, capsys, machine):
     """The JSON's figures agree with each other to 1e-4 however slow the machine (figures are given to 6
     significant digits, so a ratio of 0.1 to 300 frames/s is not rounded away).  "loaded": each end-to-end

@@ -3,7 +3,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO
+
+pytestmark = pytest.mark.slow  # the whole check in a process: pytest -m gpu, speed runs, training steps
 
 
 def test_dry_run_writes_every_part(tmp_path):

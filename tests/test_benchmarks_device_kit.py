@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from conftest import REPO, make_clip
@@ -42,6 +43,7 @@ def test_pack_stays_within_its_budget_and_keeps_clips_whole(tmp_path):
     assert again.returncode == 2 and "not empty" in again.stderr
 
 
+@pytest.mark.slow
 def test_train_for_minutes_returns_weights_and_a_checkpoint_that_resumes(tmp_path):
     recipe = tiny_recipe(tmp_path)
     assert kit("pack", recipe, "--out", tmp_path / "kit", "--budget-mb", "1").returncode == 0

@@ -1,4 +1,6 @@
-"""The command line: one-line errors with exit 2 and no traceback; models listing; eval JSON keys."""
+"""The command line: one-line errors with exit 2 and no traceback; models listing; eval JSON keys.
+
+Run in this process (the `cli` fixture) except where a process of its own is the point (start-up without torch)."""
 import json
 import os
 import re
@@ -11,14 +13,10 @@ import pytest
 from conftest import REPO
 
 
-def genvid(*args, env_weights=None):
-    import os
-
-    env = dict(os.environ)
-    if env_weights:
-        env["GENVID_WEIGHTS"] = str(env_weights)
+def genvid(*args):
+    """`python -m genvid ARGS` in a fresh interpreter: only for what a process of its own proves (start-up)."""
     return subprocess.run([sys.executable, "-m", "genvid", *map(str, args)], capture_output=True, text=True,
-                          cwd=REPO, env=env, timeout=300)
+                          cwd=REPO, timeout=300)
 
 
 @pytest.mark.parametrize("args,needle", [
@@ -27,26 +25,26 @@ def genvid(*args, env_weights=None):
     (["train", "no-recipe.yaml"], "cannot read recipe"),
     (["eval", "a.mp4", "b.mp4"], "input not found"),
 ])
-def test_user_errors_are_one_line(args, needle, tmp_path):
+def test_user_errors_are_one_line(args, needle, tmp_path, cli):
     args = [args[0]] + [a if a.endswith(("toml", "recipe.yaml")) else str(tmp_path / a) for a in args[1:]]
-    r = genvid(*args)
+    r = cli(*args, cwd=REPO)
     assert r.returncode == 2
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and re.search(needle, lines[0]), r.stderr
     assert "Traceback" not in r.stderr
 
 
-def test_models_json_lists_name_task_scale(tiny_model_dir):
-    r = genvid("models", "--json", env_weights=tiny_model_dir)
+def test_models_json_lists_name_task_scale(tiny_model_dir, cli):
+    r = cli("models", "--json")
     assert r.returncode == 0, r.stderr
     rows = {m["name"]: m for m in json.loads(r.stdout)}
     assert rows["tiny-x4"]["task"] == "super-resolution" and rows["tiny-x4"]["scale"] == 4
 
 
-def test_eval_json_keys_csv_plot_and_identity(clip_maker, tmp_path, no_lpips_backbone):
+def test_eval_json_keys_csv_plot_and_identity(clip_maker, tmp_path, no_lpips_backbone, cli):
     src = clip_maker("a.mkv", size="64x64", frames=3, codec="ffv1", pix_fmt="yuv444p")
     csv_path, plot_path = tmp_path / "frames.csv", tmp_path / "frames.png"
-    r = genvid("eval", src, src, "--json", "--csv", csv_path, "--plot", plot_path)
+    r = cli("eval", src, src, "--json", "--csv", csv_path, "--plot", plot_path)
     assert r.returncode == 0, r.stderr
     scores = json.loads(r.stdout)  # strict JSON: infinite PSNR of identical frames is null
     assert set(scores) == {"psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb", "vmaf", "tof"}
@@ -61,11 +59,11 @@ def test_eval_json_keys_csv_plot_and_identity(clip_maker, tmp_path, no_lpips_bac
     assert plot_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_eval_with_an_lpips_backbone_adds_lpips_and_tlp(clip_maker, tmp_path, random_lpips_backbone):
+def test_eval_with_an_lpips_backbone_adds_lpips_and_tlp(clip_maker, tmp_path, random_lpips_backbone, cli):
     """Plumbing only: a random backbone gives the keys and columns, and 0 for identical clips (true of any weights)."""
     src = clip_maker("a.mkv", size="64x64", frames=3, codec="ffv1", pix_fmt="yuv444p")
     csv_path = tmp_path / "frames.csv"
-    r = genvid("eval", src, src, "--json", "--no-vmaf", "--csv", csv_path)
+    r = cli("eval", src, src, "--json", "--no-vmaf", "--csv", csv_path)
     assert r.returncode == 0, r.stderr
     scores = json.loads(r.stdout)
     assert set(scores) == {"psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb", "tof", "lpips", "tlp"}
@@ -73,18 +71,18 @@ def test_eval_with_an_lpips_backbone_adds_lpips_and_tlp(clip_maker, tmp_path, ra
     lines = csv_path.read_text().splitlines()
     assert lines[0] == "frame,psnr_y,ssim_y,psnr_rgb,ssim_rgb,tof,lpips,tlp"
     assert lines[1].endswith(",,0.0,"), "frame 0: no tOF, LPIPS 0, no tLP"
-    bad = genvid("eval", src, src, "--lpips-backbone", tmp_path / "missing.pth")
+    bad = cli("eval", src, src, "--lpips-backbone", tmp_path / "missing.pth")
     assert bad.returncode == 0 and "LPIPS and tLP skipped" in bad.stderr and "missing.pth" in bad.stderr
 
 
-def test_eval_option_errors(clip_maker, tmp_path):
+def test_eval_option_errors(clip_maker, tmp_path, cli):
     src = clip_maker("a.mkv", size="64x64", frames=2, codec="ffv1", pix_fmt="yuv444p")
     for args, needle in ((["--plot", tmp_path / "p.pdf"], ".png"), (["--crop", "-1"], "--crop")):
-        r = genvid("eval", src, src, *args)
+        r = cli("eval", src, src, *args)
         assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr
 
 
-def test_eval_folder_against_video_and_degraded_scores_lower(clip_maker, tmp_path):
+def test_eval_folder_against_video_and_degraded_scores_lower(clip_maker, tmp_path, cli):
     from genvid.io.decode import read_frames
     from genvid.io.image_folder import write_image
 
@@ -94,33 +92,33 @@ def test_eval_folder_against_video_and_degraded_scores_lower(clip_maker, tmp_pat
     rng = np.random.default_rng(0)
     for i, f in enumerate(read_frames(ref)):
         write_image(folder / f"{i}.png", np.clip(f + rng.normal(0, 12, f.shape), 0, 255).astype(np.uint8))
-    r = genvid("eval", folder, ref, "--json")
+    r = cli("eval", folder, ref, "--json")
     assert r.returncode == 0, r.stderr
     scores = json.loads(r.stdout)
     assert 20 < scores["psnr_rgb"] < 35 and scores["vmaf"] < 95
 
 
-def test_enhance_cli_end_to_end(clip_maker, tiny_model_dir, tmp_path):
+def test_enhance_cli_end_to_end(clip_maker, tiny_model_dir, tmp_path, cli):
     src = clip_maker("in.mp4", size="32x24", frames=5, audio=True)
     out = tmp_path / "out.mkv"
-    r = genvid("enhance", src, out, "--model", "tiny-x4", "--quiet", env_weights=tiny_model_dir)
+    r = cli("enhance", src, out, "--model", "tiny-x4", "--quiet")
     assert r.returncode == 0, r.stderr
     assert out.exists() and r.stdout == ""
 
 
-def test_compare_cli(clip_maker, tmp_path):
+def test_compare_cli(clip_maker, tmp_path, cli):
     a = clip_maker("a.mp4", size="32x24", frames=3)
     b = clip_maker("b.mp4", size="64x48", frames=4)
     out = tmp_path / "cmp.mp4"
-    r = genvid("compare", a, b, "--out", out, "--label", "LR", "--label", "x2")
+    r = cli("compare", a, b, "--out", out, "--label", "LR", "--label", "x2")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == f"wrote {out}: 3 frames of {2 * 64 + 2}x48"
     assert "stopped at the shortest input: 3 frames (b.mp4 has 4)" in r.stderr
-    bad = genvid("compare", a, b, "--out", tmp_path / "c.png", "--crop", "1,2")
+    bad = cli("compare", a, b, "--out", tmp_path / "c.png", "--crop", "1,2")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "X,Y,W,H" in bad.stderr
 
 
-def test_enhance_refusals_are_one_line(tiny_model_dir, tmp_path):
+def test_enhance_refusals_are_one_line(tiny_model_dir, tmp_path, cli):
     from test_io_hdr import make_hdr_clip
 
     pq = make_hdr_clip(tmp_path / "pq.mkv", frames=2)
@@ -129,21 +127,19 @@ def test_enhance_refusals_are_one_line(tiny_model_dir, tmp_path):
                           "scene-threshold must lie between 0 and 1"),
                          ([pq, tmp_path / "out.mkv", "--codec", "ffv1", "--segment-frames", "0"],
                           "segment-frames must be at least 1")]:
-        r = genvid("enhance", *args, "--model", "tiny-x4", "--quiet", env_weights=tiny_model_dir)
+        r = cli("enhance", *args, "--model", "tiny-x4", "--quiet")
         lines = [ln for ln in r.stderr.splitlines() if ln.strip() and "warning" not in ln]
         assert r.returncode == 2 and len(lines) == 1 and re.search(needle, lines[0]), r.stderr
         assert not list(tmp_path.glob(".*genvid-*"))
 
 
-def test_enhance_cli_chain_sigma_and_strength(clip_maker, tiny_denoise_dir, tmp_path):
+def test_enhance_cli_chain_sigma_and_strength(clip_maker, tiny_denoise_dir, tmp_path, cli):
     src = clip_maker("in.mp4", size="32x24", frames=3)
     out = tmp_path / "out.mkv"
-    r = genvid("enhance", src, out, "--model", "tiny-dn,tiny-x4", "--sigma", "20", "--strength", "0.8", "--quiet",
-               env_weights=tiny_denoise_dir)
+    r = cli("enhance", src, out, "--model", "tiny-dn,tiny-x4", "--sigma", "20", "--strength", "0.8", "--quiet")
     assert r.returncode == 0, r.stderr
     assert out.exists()
-    bad = genvid("enhance", src, tmp_path / "bad.mkv", "--model", "tiny-x4", "--sigma", "20",
-                 env_weights=tiny_denoise_dir)
+    bad = cli("enhance", src, tmp_path / "bad.mkv", "--model", "tiny-x4", "--sigma", "20")
     lines = [ln for ln in bad.stderr.splitlines() if ln.strip()]
     assert bad.returncode == 2 and len(lines) == 1 and "no noise-level input" in lines[0]
 
@@ -153,7 +149,7 @@ def test_enhance_cli_chain_sigma_and_strength(clip_maker, tiny_denoise_dir, tmp_
     ("tiny tile", r"--tile 3 is too small for model tiny-x4: .* at least 17"),
     ("junk first frame", r"cannot read the frame .*0001.png: not an image"),
 ])
-def test_enhance_input_and_option_errors_are_one_line(case, needle, clip_maker, tiny_model_dir, tmp_path):
+def test_enhance_input_and_option_errors_are_one_line(case, needle, clip_maker, tiny_model_dir, tmp_path, cli):
     src, options = clip_maker("in.mp4", size="64x48", frames=2), []
     if case == "negative overlap":
         options = ["--tile", "32", "--tile-overlap", "-1"]
@@ -163,7 +159,7 @@ def test_enhance_input_and_option_errors_are_one_line(case, needle, clip_maker, 
         src = tmp_path / "frames"
         src.mkdir()
         (src / "0001.png").write_text("not a picture")
-    r = genvid("enhance", src, tmp_path / "out.mp4", "--model", "tiny-x4", *options, env_weights=tiny_model_dir)
+    r = cli("enhance", src, tmp_path / "out.mp4", "--model", "tiny-x4", *options)
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert r.returncode == 2 and len(lines) == 1 and re.search(needle, lines[0]), r.stderr
     assert not list(tmp_path.glob("*out.mp4*")), "no output, no work folder"
@@ -214,17 +210,17 @@ def test_a_run_stopped_midway_says_so_on_a_line_of_its_own(stop, tiny_model_dir,
     assert f"\n{expected}" in err, repr(err)
 
 
-def test_enhance_a_damaged_source_stops_with_one_line_then_accepts_it(tiny_model_dir, tmp_path):
+def test_enhance_a_damaged_source_stops_with_one_line_then_accepts_it(tiny_model_dir, tmp_path, cli):
     """Exit 2 with one line saying how to go on; with --accept-damaged, exit 0, one warning before the work
     and one line after it naming the frames the output lacks."""
     from conftest import make_damaged_clip
 
     src, _ = make_damaged_clip(tmp_path / "damaged.mp4")
     out = tmp_path / "out.mp4"
-    r = genvid("enhance", src, out, "--model", "tiny-x4", "--quiet", env_weights=tiny_model_dir)
+    r = cli("enhance", src, out, "--model", "tiny-x4", "--quiet")
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert r.returncode == 2 and len(lines) == 1 and "--accept-damaged" in lines[0], r.stderr
-    r = genvid("enhance", src, out, "--model", "tiny-x4", "--quiet", "--accept-damaged", env_weights=tiny_model_dir)
+    r = cli("enhance", src, out, "--model", "tiny-x4", "--quiet", "--accept-damaged")
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert r.returncode == 0 and len(lines) == 2, r.stderr
     assert lines[0].startswith("genvid: warning: ") and "damaged.mp4 is damaged: the decoder gives" in lines[0]

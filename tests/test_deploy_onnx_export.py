@@ -59,6 +59,7 @@ def test_blind_noise_level_is_the_median_estimate():
         assert torch.allclose(blind_noise_level(x), estimate_noise_level(x), atol=1e-5)
 
 
+@pytest.mark.slow
 def test_sliding_window_sr_window_form(folder):
     model = small("SlidingWindowSR", channels=8, blocks=1, radius=1)
     info, s = export(model, folder, "sr-window")
@@ -70,6 +71,7 @@ def test_sliding_window_sr_window_form(folder):
             assert close(run(s["window"], frames=x)[0], model(x)[:, 1])
 
 
+@pytest.mark.slow
 def test_sliding_window_sr_split_form_streams_a_clip(folder):
     model = small("SlidingWindowSR", channels=8, blocks=1, radius=1)
     info, s = export(model, folder, "sr-split", form="split")
@@ -83,6 +85,7 @@ def test_sliding_window_sr_split_form_streams_a_clip(folder):
             assert close(torch.stack(outs, dim=1), model(clip))
 
 
+@pytest.mark.slow
 def test_denoiser_window_form_with_given_and_blind_levels(folder):
     model = small("SlidingWindowRestore", channels=8, blocks=1, radius=1, noise_map=True)
     info, s = export(model, folder, "dn-window")
@@ -97,6 +100,7 @@ def test_denoiser_window_form_with_given_and_blind_levels(folder):
         assert not close(blind, run(s["window"], frames=x, noise_level=given)[0])  # the level matters
 
 
+@pytest.mark.slow
 def test_denoiser_split_form_streams_a_clip_with_blind_levels(folder):
     model = small("SlidingWindowRestore", channels=8, blocks=1, radius=1, noise_map=True)
     info, s = export(model, folder, "dn-split", form="split")
@@ -110,6 +114,7 @@ def test_denoiser_split_form_streams_a_clip_with_blind_levels(folder):
             assert close(torch.stack(outs, dim=1), model(clip))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch,args", [("SRVGGNetCompact", {"num_feat": 8, "num_conv": 2, "scale": 4}),
                                        ("RRDBNet", {"num_feat": 8, "num_block": 1, "num_grow_ch": 4, "scale": 2})])
 def test_single_frame_models(folder, arch, args):
@@ -128,6 +133,7 @@ def recurrent(folder):
     return (model, *export(model, folder, "rec"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("h,w,n", [(19, 27, 1), (24, 40, 2), (32, 64, 1)])  # odd; not a multiple of 32; both
 def test_recurrent_start_and_step_reproduce_three_frames_of_forward(recurrent, h, w, n):
     model, info, s = recurrent
@@ -140,6 +146,7 @@ def test_recurrent_start_and_step_reproduce_three_frames_of_forward(recurrent, h
         assert close(torch.stack([out0, out1, out2], dim=1), model(x))
 
 
+@pytest.mark.slow
 def test_fp16_file_is_valid_runs_on_cpu_and_is_near_fp32(tmp_path):
     import onnx
 
@@ -154,6 +161,7 @@ def test_fp16_file_is_valid_runs_on_cpu_and_is_near_fp32(tmp_path):
         assert close(y.float(), model(x[:, None])[:, 0], tol=1e-2)
 
 
+@pytest.mark.slow
 def test_cli_exports_a_saved_model_split_at_opset_17(tiny_model_dir, tmp_path, capsys):
     from genvid.cli.main import main
     from genvid.models.registry import load_model

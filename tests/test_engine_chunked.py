@@ -86,6 +86,7 @@ def test_tiles_each_run_the_model(model):
     assert [f.shape for f in out] == [(128, 160, 3)] * 5
 
 
+@pytest.mark.slow  # full-size shipped or official weights on real frames (../shared)
 def test_default_context_stays_within_the_measured_tolerance_on_real_weights(tmp_path):
     """BasicVSR's official weights on 16 frames of a DAVIS clip (a 128x96 crop, BI x4), in chunks of 4 frames:
     the chunked output scores within 0.05 dB PSNR-Y of the whole-clip output (benchmarks/chunking.py)."""

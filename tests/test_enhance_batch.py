@@ -19,10 +19,10 @@ def write_jobs(folder, spec):
     return path
 
 
-def batch(*args, weights=None):
-    env = dict(os.environ, GENVID_WEIGHTS=str(weights))
-    return subprocess.run([sys.executable, "-m", "genvid", "batch", *map(str, args)], capture_output=True, text=True,
-                          cwd=REPO, env=env, timeout=600)
+@pytest.fixture
+def batch(cli):
+    """`genvid batch ARGS` in this process (the `cli` fixture; GENVID_WEIGHTS is set by the model fixtures)."""
+    return lambda *args: cli("batch", *args)
 
 
 def test_glob_and_pattern_expansion(clip_maker, tmp_path):
@@ -45,13 +45,13 @@ def test_a_literal_input_fills_the_output_pattern(clip_maker, tmp_path):
                                                         ("intro_x4.mp4", "intro.mp4.mkv", "{braces}.mkv")]
 
 
-def test_a_glob_that_matches_nothing_is_a_failed_job(clip_maker, tiny_model_dir, tmp_path):
+def test_a_glob_that_matches_nothing_is_a_failed_job(clip_maker, tiny_model_dir, tmp_path, batch):
     clip_maker("a.mp4", size="32x32", frames=2)
     jobs = write_jobs(tmp_path, {"defaults": {"model": "tiny-x4"},
                                  "jobs": [{"input": "reels/*.mp4", "output": "out/{stem}.mkv"},
                                           {"input": "a.mp4", "output": "out/{stem}.mkv"}]})
     report = tmp_path / "report.json"
-    r = batch(jobs, "--report", report, weights=tiny_model_dir)
+    r = batch(jobs, "--report", report)
     assert r.returncode == 1, r.stderr
     rows = json.loads(report.read_text())["jobs"]
     assert [row["status"] for row in rows] == ["failed", "done"]
@@ -92,14 +92,14 @@ def test_an_output_linked_to_its_input_is_refused(link, clip_maker, tmp_path):
         expand_jobs(write_jobs(tmp_path, {"jobs": [{"input": "x.mp4", "output": "same.mp4"}]}))
 
 
-def test_failure_is_isolated_and_rerun_skips(clip_maker, tiny_model_dir, tmp_path):
+def test_failure_is_isolated_and_rerun_skips(clip_maker, tiny_model_dir, tmp_path, batch):
     clip_maker("good.mp4", size="32x32", frames=3)
     (tmp_path / "broken.mp4").write_bytes(b"\0" * 1000)
     jobs = write_jobs(tmp_path, {"defaults": {"model": "tiny-x4"},
                                  "jobs": [{"input": "broken.mp4", "output": "out/broken.mp4"},
                                           {"input": "good.mp4", "output": "out/good.mp4"}]})
     report = tmp_path / "report.json"
-    r = batch(jobs, "--report", report, "--json-progress", weights=tiny_model_dir)
+    r = batch(jobs, "--report", report, "--json-progress")
     assert r.returncode == 1
     assert list(json.loads(report.read_text())) == ["jobs"]
     rows = json.loads(report.read_text())["jobs"]
@@ -110,11 +110,12 @@ def test_failure_is_isolated_and_rerun_skips(clip_maker, tiny_model_dir, tmp_pat
     assert not (tmp_path / "out" / "broken.mp4").exists()
     events = [json.loads(line) for line in r.stdout.splitlines()]
     assert {"start", "progress", "done", "failed"} <= {e["event"] for e in events}
-    again = batch(jobs, "--report", report, weights=tiny_model_dir)
+    again = batch(jobs, "--report", report)
     assert again.returncode == 1
     assert [row["status"] for row in json.loads(report.read_text())["jobs"]] == ["failed", "skipped"]
 
 
+@pytest.mark.slow
 def test_two_processes_split_jobs_and_merge_one_report(clip_maker, tiny_model_dir, tmp_path):
     for n in "abc":
         clip_maker(f"{n}.mp4", size="32x32", frames=2)
@@ -134,7 +135,7 @@ def test_two_processes_split_jobs_and_merge_one_report(clip_maker, tiny_model_di
     assert not list(tmp_path.glob("*.part*"))
 
 
-def test_rerun_resumes_an_interrupted_job(clip_maker, tiny_model_dir, tmp_path):
+def test_rerun_resumes_an_interrupted_job(clip_maker, tiny_model_dir, tmp_path, batch):
     import genvid
     from genvid.enhance.workdir import WorkFolder
     from genvid.io.decode import read_frames
@@ -154,7 +155,7 @@ def test_rerun_resumes_an_interrupted_job(clip_maker, tiny_model_dir, tmp_path):
     assert WorkFolder(out).path.exists() and not out.exists()
     jobs = write_jobs(tmp_path, {"defaults": options, "jobs": [{"input": "long.mp4", "output": "out/long.mkv"}]})
     report = tmp_path / "report.json"
-    r = batch(jobs, "--report", report, "--json-progress", weights=tiny_model_dir)
+    r = batch(jobs, "--report", report, "--json-progress")
     assert r.returncode == 0, r.stderr
     done = [e for e in map(json.loads, r.stdout.splitlines()) if e["event"] == "done"]
     assert len(done) == 1 and 5 <= done[0]["resumed_from"] <= 20
@@ -164,7 +165,7 @@ def test_rerun_resumes_an_interrupted_job(clip_maker, tiny_model_dir, tmp_path):
     assert not WorkFolder(out).path.exists()
 
 
-def test_jobs_run_chains_with_noise_level_options(clip_maker, tiny_denoise_dir, tmp_path):
+def test_jobs_run_chains_with_noise_level_options(clip_maker, tiny_denoise_dir, tmp_path, batch):
     clip_maker("a.mp4", size="32x24", frames=3)
     jobs = write_jobs(tmp_path, {"defaults": {"model": "tiny-dn,tiny-x4", "sigma": 15},
                                  "jobs": [{"input": "a.mp4", "output": "out/a.mkv"},
@@ -172,7 +173,7 @@ def test_jobs_run_chains_with_noise_level_options(clip_maker, tiny_denoise_dir, 
                                            "strength": 0.5},
                                           {"input": "a.mp4", "output": "out/c.mkv", "model": "tiny-x4"}]})
     report = tmp_path / "report.json"
-    r = batch(jobs, "--report", report, weights=tiny_denoise_dir)
+    r = batch(jobs, "--report", report)
     rows = json.loads(report.read_text())["jobs"]
     assert [row["status"] for row in rows] == ["done", "done", "failed"] and r.returncode == 1
     assert "no noise-level input" in rows[2]["error"], "--sigma on a chain without a denoiser is refused"

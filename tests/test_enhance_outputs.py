@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import genvid
-from conftest import REPO
 from genvid.enhance.outputs import (MARKER, check_output_path, install_frames, make_parents, output_path,
                                     read_marker, remove_made, write_marker)
 from genvid.errors import GenvidError
@@ -88,12 +86,10 @@ def test_an_empty_existing_folder_takes_frames_with_overwrite(clip_maker, tiny_m
     assert [p.name for p in list_frames(empty)] == ["00000001.png", "00000002.png"]
 
 
-def test_the_cli_refuses_dot_in_one_line_and_keeps_every_file(home, tiny_model_dir):
+def test_the_cli_refuses_dot_in_one_line_and_keeps_every_file(home, tiny_model_dir, cli):
     folder, clip = home
     before = snapshot(folder)
-    env = dict(os.environ, GENVID_WEIGHTS=str(tiny_model_dir), PYTHONPATH=str(REPO))
-    r = subprocess.run([sys.executable, "-m", "genvid", "enhance", "clip.mp4", ".", "--model", "tiny-x4",
-                        "--overwrite"], capture_output=True, text=True, cwd=folder, env=env, timeout=300)
+    r = cli("enhance", "clip.mp4", ".", "--model", "tiny-x4", "--overwrite", cwd=folder)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "holds the input" in lines[0], r.stderr

@@ -118,6 +118,7 @@ def test_convert_then_enhance_from_the_command_line(checkpoint, tmp_path, clip_m
     assert len(frames) == 12 and frames[0].shape == (96, 128, 3)
 
 
+@pytest.mark.slow  # full-size shipped or official weights on real frames (../shared)
 def test_the_official_checkpoint_converts_and_scores_far_above_bicubic(tmp_path):
     from genvid.data.clips import load_clip
     from genvid.data.degrade import bicubic_downscale

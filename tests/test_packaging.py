@@ -8,6 +8,8 @@ import pytest
 
 from conftest import REPO, make_clip
 
+pytestmark = pytest.mark.slow  # builds and installs a wheel, then runs it in fresh processes
+
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):

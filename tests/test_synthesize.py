@@ -1,4 +1,5 @@
-"""`genvid synth` and `genvid.synthesize`: mp4 clips of the asked length, the grid, determinism, errors."""
+"""`genvid synth` and `genvid.synthesize`: mp4 clips of the asked length, the grid, determinism, errors (the
+command run in this process: the `cli` fixture)."""
 import re
 
 import numpy as np
@@ -10,7 +11,6 @@ from genvid import synthesize
 from genvid.io.probe import probe
 from genvid.models.synthesis import VideoGenerator
 from genvid.train.export import export_model
-from test_train import run_genvid
 
 ARGS = {"z_dim": 8, "motion_dim": 8, "w_dim": 16, "channels": 16, "resolution": 16, "fourier": 2}
 
@@ -29,9 +29,9 @@ def synth_models(tiny_model_dir):
     return tiny_model_dir
 
 
-def test_synth_writes_clips_and_grid(synth_models, tmp_path):
+def test_synth_writes_clips_and_grid(synth_models, tmp_path, cli):
     out = tmp_path / "out"
-    r = run_genvid("synth", "--model", "tiny-synth", "--num", "3", "--frames", "5", "--seed", "7", "--grid", out)
+    r = cli("synth", "--model", "tiny-synth", "--num", "3", "--frames", "5", "--seed", "7", "--grid", out)
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in out.iterdir()) == ["clip_000.mp4", "clip_001.mp4", "clip_002.mp4", "grid.mp4"]
     for i in range(3):
@@ -48,15 +48,15 @@ def test_same_seed_same_clips(synth_models):
     assert a.shape == (2, 4, 3, 16, 16) and torch.equal(a, b) and not torch.equal(a, c)
 
 
-def test_first_frame_is_animated(synth_models, tmp_path):
+def test_first_frame_is_animated(synth_models, tmp_path, cli):
     image = (np.random.default_rng(0).random((20, 24, 3)) * 255).astype(np.uint8)
     Image.fromarray(image).save(tmp_path / "first.png")
     clips = synthesize("tiny-animate", 1, 4, seed=0, first_frame=tmp_path / "first.png")
     from genvid.synthesize import read_first_frame
 
     assert torch.allclose(clips[0, 0], read_first_frame(tmp_path / "first.png", 16), atol=1e-5)
-    r = run_genvid("synth", "--model", "tiny-animate", "--num", "1", "--frames", "3", "--first-frame",
-                   tmp_path / "first.png", tmp_path / "out")
+    r = cli("synth", "--model", "tiny-animate", "--num", "1", "--frames", "3", "--first-frame", tmp_path / "first.png",
+            tmp_path / "out")
     assert r.returncode == 0 and probe(tmp_path / "out" / "clip_000.mp4").frame_count == 3, r.stderr
 
 
@@ -70,20 +70,20 @@ def test_first_frame_is_animated(synth_models, tmp_path):
     (["--model", "tiny-animate", "--first-frame", "missing.png"], r"cannot read first frame missing\.png"),
     (["--model", "tiny-animate"], r"pass --first-frame"),
 ])
-def test_errors_are_one_line(synth_models, tmp_path, args, needle):
-    r = run_genvid("synth", *args, tmp_path / "out")
+def test_errors_are_one_line(synth_models, tmp_path, args, needle, cli):
+    r = cli("synth", *args, tmp_path / "out", cwd=tmp_path)
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert r.returncode == 2 and len(lines) == 1 and re.search(needle, lines[0]), r.stderr
 
 
-def test_models_lists_synthesis_and_enhance_refuses_it(synth_models, clip_maker, tmp_path):
+def test_models_lists_synthesis_and_enhance_refuses_it(synth_models, clip_maker, tmp_path, cli):
     import json
 
-    r = run_genvid("models", "--json")
+    r = cli("models", "--json")
     rows = {m["name"]: m for m in json.loads(r.stdout)}
     assert rows["tiny-synth"]["task"] == "synthesis" and rows["tiny-synth"]["resolution"] == 16
-    assert run_genvid("models").returncode == 0
-    r = run_genvid("enhance", clip_maker(frames=2, size="32x32"), tmp_path / "o.mp4", "--model", "tiny-synth")
+    assert cli("models").returncode == 0
+    r = cli("enhance", clip_maker(frames=2, size="32x32"), tmp_path / "o.mp4", "--model", "tiny-synth")
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert r.returncode == 2 and len(lines) == 1 and "cannot enhance" in lines[0], r.stderr
 

@@ -53,6 +53,7 @@ def test_recipe_overrides_and_unknown_keys(tiny_recipe, tmp_path):
         load_recipe(bad)
 
 
+@pytest.mark.slow
 def test_train_exports_and_resumes(tiny_recipe, tmp_path):
     out = tmp_path / "run"
     r = run_genvid("train", tiny_recipe, "--output-dir", out)
@@ -72,6 +73,7 @@ def test_train_exports_and_resumes(tiny_recipe, tmp_path):
     assert list((out / "train").glob("events.out.tfevents.*")), "TensorBoard logs are written"
 
 
+@pytest.mark.slow
 def test_two_process_accelerate_launch(tiny_recipe, tmp_path):
     out = tmp_path / "ddp"
     launcher = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
@@ -83,6 +85,7 @@ def test_two_process_accelerate_launch(tiny_recipe, tmp_path):
     assert (out / "last.safetensors").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["denoise", "restore"])
 def test_scale_one_recipe_validates_by_its_task_and_exports_its_card(task, tmp_path):
     """Scale 1 with the task's protocol; the denoiser with its noise-level input and a GAN critic and

@@ -46,6 +46,7 @@ def step_lines(text: str) -> dict[int, str]:
     return {int(m.group(1)): m.group(2) for m in re.finditer(r"^step (\d+)/\d+ (.*) lr ", text, re.M)}
 
 
+@pytest.mark.slow
 def test_gan_run_logs_every_term_and_exports(gan_recipe, tmp_path):
     out = tmp_path / "run"
     r = run_genvid("train", gan_recipe, "--output-dir", out, "--max-steps", "4")
@@ -60,6 +61,7 @@ def test_gan_run_logs_every_term_and_exports(gan_recipe, tmp_path):
     assert card["losses"]["adversarial"] == 0.1 and card["steps"] == 4
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_continues_the_same_run(gan_recipe, tmp_path):
     full = run_genvid("train", gan_recipe, "--output-dir", tmp_path / "full")
     assert full.returncode == 0, full.stderr[-3000:]
@@ -87,6 +89,7 @@ def test_sigkill_then_resume_continues_the_same_run(gan_recipe, tmp_path):
         assert terms == reference[step], f"step {step}: same data, same losses as the uninterrupted run"
 
 
+@pytest.mark.slow
 def test_bf16_autocast_and_gradient_accumulation(gan_recipe, tmp_path):
     r = run_genvid("train", gan_recipe, "--output-dir", tmp_path / "bf16", "--max-steps", "2",
                    "--set", "train.mixed_precision=bf16", "--set", "train.grad_accum=2")
@@ -107,6 +110,7 @@ def test_lpips_without_backbone_fails_clearly_or_is_skipped(gan_recipe, tmp_path
     assert json.loads((tmp_path / "b" / "last.json").read_text())["lpips"].startswith("skipped")
 
 
+@pytest.mark.slow
 def test_lpips_loss_trains_with_a_backbone_file(gan_recipe, tmp_path, monkeypatch):
     """Plumbing only: a randomly initialised AlexNet saved where torchvision's weights go is loaded and
     trained through. It is not LPIPS (a random backbone never is); real runs need the real file."""
@@ -127,6 +131,7 @@ def test_lpips_loss_trains_with_a_backbone_file(gan_recipe, tmp_path, monkeypatc
     assert {"lpips", "tlp"} <= set(scores), "validation adds LPIPS and tLP where the backbone exists"
 
 
+@pytest.mark.slow
 def test_two_process_gan_run(gan_recipe, tmp_path):
     out = tmp_path / "ddp"
     r = run_genvid("train", gan_recipe, "--output-dir", out, "--max-steps", "2", launcher=LAUNCH_2)

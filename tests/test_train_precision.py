@@ -18,6 +18,7 @@ def one_error_line(r) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_the_launchers_mixed_precision_is_used_unless_the_recipe_sets_one(tiny_recipe, tmp_path, monkeypatch):
     monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", "bf16")  # what `accelerate launch --mixed_precision bf16` sets
     r = run_genvid("train", tiny_recipe, "--output-dir", tmp_path / "a", "--max-steps", "1")

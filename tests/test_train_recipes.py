@@ -34,6 +34,7 @@ def test_the_shipped_recipes_are_all_here():
             "synth-shapes.yaml", "synth-clips.yaml"} <= set(RECIPES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", RECIPES)
 def test_every_shipped_recipe_trains_one_step(name, tiny_data, tmp_path):
     """The shipped recipe as it is (networks, losses, critics, degradations, warm starts), on a tiny clip:

@@ -1,7 +1,11 @@
 """Resuming with a longer run (`--resume --max-steps N`, as the shipped sr-x4 and sr-x4-real runs did) takes the
 learning rate of the new schedule at the step it resumes from, not the rate the old run's optimizer had saved."""
+import pytest
+
 from test_train import run_genvid, tiny_recipe  # noqa: F401 (a fixture)
 from test_train_gan import step_lines
+
+pytestmark = pytest.mark.slow  # three training runs a test
 
 
 def test_a_run_extended_on_resume_equals_one_planned_that_long(tiny_recipe, tmp_path):

@@ -2,11 +2,14 @@
 for rank 0's whole pass), and the scores of the best checkpoint cover every clip."""
 import json
 
+import pytest
 import yaml
 
 from test_metrics_sr_protocol import make_val
 from test_train import run_genvid, tiny_recipe  # noqa: F401 (a fixture)
 from test_train_gan import LAUNCH_2
+
+pytestmark = pytest.mark.slow  # a two-process training run
 
 
 def test_two_processes_validate_their_shares(tiny_recipe, tmp_path):

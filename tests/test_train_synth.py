@@ -28,6 +28,7 @@ def synth_recipe(tmp_path, **synthesis):
     return path
 
 
+@pytest.mark.slow
 def test_short_run_exports_card_and_resumes(tmp_path):
     recipe, out = synth_recipe(tmp_path), tmp_path / "run"
     r = run_genvid("train", recipe, "--output-dir", out, "--max-steps", "3")
@@ -51,6 +52,7 @@ def test_short_run_exports_card_and_resumes(tmp_path):
     assert taken.returncode == 2 and "--resume" in taken.stderr
 
 
+@pytest.mark.slow
 def test_resumed_run_equals_the_uninterrupted_one(tmp_path):
     """Step i's data and draws depend only on (seed, i) and the state (both optimizers, EMA, RNG) is saved,
     so 2 steps, a stop and --resume to 4 export the weights of 4 steps in one go; each save exports."""
@@ -67,6 +69,7 @@ def test_resumed_run_equals_the_uninterrupted_one(tmp_path):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+@pytest.mark.slow
 def test_two_processes(tmp_path):
     """Data-parallel on CPU (gloo): both critics in one DDP module, the generator in another."""
     out = tmp_path / "run"
@@ -77,6 +80,7 @@ def test_two_processes(tmp_path):
     assert json.loads((out / "last.json").read_text())["steps"] == 2
 
 
+@pytest.mark.slow
 def test_image_conditioned_clip_run(tmp_path):
     data = tmp_path / "data"
     data.mkdir()

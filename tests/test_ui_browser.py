@@ -31,6 +31,8 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from ui_server import site  # noqa: E402,F401  (the fixture)
 
+pytestmark = pytest.mark.slow  # a web server and headless Chromium
+
 
 @pytest.fixture
 def browser():

@@ -58,6 +58,7 @@ def test_card_is_complete_and_true(path: Path):
         assert (card["task"] == "restore") == ("pair" in v)
 
 
+@pytest.mark.slow  # full-size shipped or official weights on real frames (../shared)
 def test_sr_x4_scores_reproduce_on_vimeo7_val():
     """The card's PSNR-Y is what the BI protocol measures now, and beats bicubic by at least 1.5 dB."""
     from genvid.metrics.sr_protocol import evaluate_sr
