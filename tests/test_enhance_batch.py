@@ -181,6 +181,7 @@ def test_jobs_run_chains_with_noise_level_options(clip_maker, tiny_denoise_dir, 
     assert (info.width, info.height, info.frame_count) == (128, 96, 3)
 
 
+@pytest.mark.slow
 def test_two_processes_claim_jobs_dynamically_without_a_collective(clip_maker, tiny_model_dir, tmp_path):
     """Two processes of one launch (RANK/WORLD_SIZE as torchrun sets them, no process group) on one long job
     and several short ones: the process not on the long job runs every short one, each job runs once, and the
