@@ -33,7 +33,6 @@ from torch.utils.data import DataLoader
 
 from ..data.clips import StepSampler
 from .config import load_recipe
-from .export import export_model
 from .state import (
     TrainState,
     check_precision,
