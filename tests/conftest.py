@@ -111,7 +111,7 @@ def tiny_model_dir(tmp_path, monkeypatch):
 
     For plumbing tests only: it is never shipped and never a default."""
     from genvid.models.sr_window import SlidingWindowSR
-    from genvid.train.export import export_model
+    from genvid.models.registry import export_model
 
     torch.manual_seed(0)
     args = {"channels": 8, "blocks": 1, "radius": 1, "scale": 4, "encoder_blocks": 1}
@@ -128,7 +128,7 @@ def tiny_denoise_dir(tiny_model_dir):
     """`tiny-dn` (a random scale-1 SlidingWindowRestore with a noise-level input and a visible correction)
     with its card beside `tiny-x4`.  For plumbing tests only: never shipped, never a default."""
     from genvid.models.restore_window import SlidingWindowRestore
-    from genvid.train.export import export_model
+    from genvid.models.registry import export_model
 
     torch.manual_seed(1)
     args = {"channels": 8, "blocks": 1, "radius": 1, "noise_map": True}

@@ -78,7 +78,7 @@ def test_report_tables_json_and_readme(tiny_denoise_dir, tmp_path, clip_maker, c
     """Every model found is measured, a denoiser under its protocol; other tasks get a note; the README part
     between the markers is replaced."""
     from genvid.models.sr_window import SlidingWindowSR
-    from genvid.train.export import export_model
+    from genvid.models.registry import export_model
 
     args = {"channels": 8, "blocks": 1, "radius": 0, "scale": 1, "encoder_blocks": 1}
     export_model(SlidingWindowSR(**args), tiny_denoise_dir / "tiny-other.safetensors",
@@ -117,7 +117,7 @@ def test_quality_of_denoise_and_restore_models_writes_their_cards(tiny_denoise_d
     import shutil
 
     from genvid.models.restore_window import SlidingWindowRestore
-    from genvid.train.export import export_model
+    from genvid.models.registry import export_model
 
     args = {"channels": 8, "blocks": 1, "radius": 1, "noise_map": False}
     export_model(SlidingWindowRestore(**args), tiny_denoise_dir / "tiny-re.safetensors",
@@ -151,7 +151,7 @@ def test_synthesis_benchmark_scores_and_writes_the_card(tiny_model_dir, capsys):
     import torch
 
     from genvid.models.synthesis import VideoGenerator
-    from genvid.train.export import export_model
+    from genvid.models.registry import export_model
 
     torch.manual_seed(0)
     args = {"z_dim": 8, "motion_dim": 4, "w_dim": 16, "channels": 8, "resolution": 16, "motion_spacing": 4}

@@ -189,7 +189,7 @@ def test_cli_exports_a_saved_model_split_at_opset_17(tiny_model_dir, tmp_path, c
 ])
 def test_cli_refusals_are_one_line(tiny_model_dir, tmp_path, capsys, monkeypatch, args, needle):
     from genvid.cli.main import main
-    from genvid.train.export import export_model
+    from genvid.models.registry import export_model
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "exists.onnx").write_bytes(b"")

@@ -12,9 +12,9 @@ from genvid.errors import GenvidError
 from genvid.models import SlidingWindowRestore, SlidingWindowSR
 from genvid.models.basicvsr import BasicVSR
 from genvid.models.recurrent_sr import RecurrentFlowSR
+from genvid.models.registry import export_model
 from genvid.models.rrdbnet import RRDBNet
 from genvid.models.srvgg import SRVGGNetCompact
-from genvid.train.export import export_model
 
 
 @pytest.mark.parametrize("model, kind, protocol", [

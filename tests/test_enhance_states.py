@@ -10,7 +10,7 @@ import genvid
 from genvid.enhance.workdir import WorkFolder, state_file
 from genvid.io.decode import read_frames
 from genvid.models.recurrent_sr import RecurrentFlowSR
-from genvid.train.export import export_model
+from genvid.models.registry import export_model
 from test_enhance_workdir import kill_after, same_frames
 
 OPTIONS = {"codec": "ffv1", "segment_frames": 5, "quiet": True}

@@ -9,8 +9,8 @@ from PIL import Image
 
 from genvid import synthesize
 from genvid.io.probe import probe
+from genvid.models.registry import export_model
 from genvid.models.synthesis import VideoGenerator
-from genvid.train.export import export_model
 
 ARGS = {"z_dim": 8, "motion_dim": 8, "w_dim": 16, "channels": 16, "resolution": 16, "fourier": 2}
 

@@ -6,8 +6,8 @@ import torch
 
 from genvid.errors import GenvidError
 from genvid.models.recurrent_sr import RecurrentFlowSR
+from genvid.models.registry import export_model
 from genvid.models.sr_window import SlidingWindowSR
-from genvid.train.export import export_model
 from genvid.train.warm_start import copy_matching, warm_start
 
 

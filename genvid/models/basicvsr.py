@@ -26,6 +26,7 @@ from einops import rearrange
 from torch import nn
 
 from ..errors import GenvidError
+from .pretrained import PretrainedModel
 from .spynet import SpyNet, flow_warp
 
 LICENCE_NOTE = ("BasicVSR weights: Apache-2.0, as BasicSR (XPixelGroup) distributes them. They include a SpyNet "
@@ -57,7 +58,7 @@ class PropagationTrunk(nn.Module):
         return self.main(x)
 
 
-class BasicVSR(nn.Module):
+class BasicVSR(PretrainedModel):
     """forward: (B, T, 3, H, W) in [0, 1] -> (B, T, 3, 4H, 4W), the clip as one scene."""
 
     kind = "bidirectional"  # the engine's contract (genvid/engine/contract.py)

@@ -1,7 +1,10 @@
-"""The shipped and user models on this machine, by name: weights folders, cards, `resolve`, `list_models`.
+"""The shipped and user models on this machine, by name: weights folders, cards, `locate`, `list_models`.
 
-Plain files and JSON only (no torch), so that `genvid models` and the first checks of every command answer
-at once; `registry` builds and loads the networks.
+Two layouts: the shipped one, `<name>.safetensors` with its `<name>.json` card beside it (the card's `arch`
+and `args` are the model's config), and a folder that `save_pretrained` writes: `config.json` (the
+architecture and its constructor arguments), `model.safetensors` and, when the model has one, `card.json`
+(measurements, training, licence notes; no architecture).  Plain files and JSON only (no torch), so that
+`genvid models` and the first checks of every command answer at once; `pretrained` builds and loads.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from pathlib import Path
 from ..errors import GenvidError
 
 DEFAULT_MODEL = "sr-x4"
+CONFIG_FILE, WEIGHTS_FILE, CARD_FILE = "config.json", "model.safetensors", "card.json"
 
 
 def weights_dirs() -> list[Path]:
@@ -33,11 +37,23 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_card(path: Path) -> dict:
+def read_card(path: Path, hint: str = "each .safetensors needs its .json card beside it") -> dict:
     try:
-        return json.loads(Path(path).read_text())
+        card = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as e:
-        raise GenvidError(f"cannot read model card {path}: {e}; each .safetensors needs its .json card beside it")
+        raise GenvidError(f"cannot read model card {path}: {e}; {hint}") from None
+    if not isinstance(card, dict):
+        raise GenvidError(f"model card {path} is not a JSON object; {hint}")
+    return card
+
+
+def config_of(card: dict, where: Path) -> dict:
+    """{"arch", "args"} of a card or config.json: what rebuilds the network."""
+    arch, args = card.get("arch"), card.get("args", {})
+    if not isinstance(arch, str) or not isinstance(args, dict):
+        raise GenvidError(f"{where} names no architecture: it needs \"arch\" (a class name, e.g. SlidingWindowSR) "
+                          "and \"args\" (an object of its constructor arguments)")
+    return {"arch": arch, "args": args}
 
 
 def list_models() -> list[dict]:
@@ -50,22 +66,48 @@ def list_models() -> list[dict]:
     return list(seen.values())
 
 
-def resolve(name_or_path: str) -> tuple[Path, dict]:
-    """A model name or a .safetensors path -> (weights path, card)."""
+def locate(name_or_path: str) -> tuple[Path, dict, dict]:
+    """A shipped model name, a folder written by `save_pretrained` or a weights file -> (weights path,
+    config, card).  A third-party `.pth` has neither config nor card here ({}, {}): both are read off its
+    tensors when it is loaded."""
     p = Path(name_or_path)
+    if p.name == WEIGHTS_FILE and (p.parent / CONFIG_FILE).is_file():
+        p = p.parent
+    if p.is_dir():
+        weights, config_path, card_path = p / WEIGHTS_FILE, p / CONFIG_FILE, p / CARD_FILE
+        if not config_path.is_file() or not weights.is_file():
+            raise GenvidError(f"{p} is not a saved model: a model folder holds {CONFIG_FILE} and {WEIGHTS_FILE}, "
+                              "as save_pretrained writes them")
+        config = config_of(read_card(config_path, "save_pretrained writes it"), config_path)
+        card = read_card(card_path, "remove it or write it again with save_pretrained") if card_path.exists() else {}
+        return weights, config, card
+    weights, card = _weights_file(p, name_or_path)
+    if weights.suffix == ".pth":
+        return weights, {}, {}
+    return weights, config_of(card, weights.with_suffix(".json")), card
+
+
+def resolve(name_or_path: str) -> tuple[Path, dict]:
+    """A model name, folder or weights path -> (weights path, card with the config's arch and args)."""
+    weights, config, card = locate(name_or_path)
+    return weights, card | config
+
+
+def _weights_file(p: Path, name_or_path: str) -> tuple[Path, dict]:
     if p.suffix == ".safetensors" or p.exists():
         if not p.is_file():
-            raise GenvidError(f"model file not found: {p}; give a shipped model name (see `genvid models`) "
-                              "or a path to a .safetensors file")
+            raise GenvidError(f"model file not found: {p}; give a shipped model name (see `genvid models`), "
+                              "a folder written by save_pretrained or a path to a .safetensors file")
         if p.suffix == ".pth":
             return p, {}
         if p.suffix != ".safetensors":
-            raise GenvidError(f"cannot load model {p}: give .safetensors weights with a .json card, "
-                              "or a Real-ESRGAN .pth (SRVGGNetCompact or RRDBNet)")
+            raise GenvidError(f"cannot load model {p}: give .safetensors weights with a .json card, a folder "
+                              "written by save_pretrained, or a Real-ESRGAN .pth (SRVGGNetCompact or RRDBNet)")
         return p, read_card(p.with_suffix(".json"))
     for d in weights_dirs():
         w = d / f"{name_or_path}.safetensors"
         if w.is_file():
             return w, read_card(w.with_suffix(".json"))
     known = ", ".join(m["name"] for m in list_models()) or "none installed"
-    raise GenvidError(f"unknown model '{name_or_path}'; known models: {known}; or give a path to a .safetensors file")
+    raise GenvidError(f"unknown model '{name_or_path}'; known models: {known}; or give a path to a .safetensors "
+                      "file or a saved model folder")

@@ -26,11 +26,12 @@ from torch import nn
 
 from .blocks import ResidualBlock, conv3x3
 from .noise_level import estimate_noise_level
+from .pretrained import PretrainedModel
 from .restore_window import NOISE_UNIT
 from .spynet import SpyNet, flow_warp
 
 
-class RecurrentFlowRestore(nn.Module):
+class RecurrentFlowRestore(PretrainedModel):
     """forward((B, T, 3, H, W) in [0, 1], noise_level=None) -> (B, T, 3, H, W), the clip as one scene.
 
     `noise_level` (models with `noise_map`): None for each frame's blind estimate, or the std in 8-bit

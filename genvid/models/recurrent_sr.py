@@ -25,10 +25,11 @@ from einops import rearrange
 from torch import nn
 
 from .blocks import ResidualBlock, conv3x3
+from .pretrained import PretrainedModel
 from .spynet import SpyNet, flow_warp
 
 
-class RecurrentFlowSR(nn.Module):
+class RecurrentFlowSR(PretrainedModel):
     """forward: (B, T, 3, H, W) in [0, 1] -> (B, T, 3, scale*H, scale*W), the clip as one scene.
 
     Streaming: `step(frame, ahead, prev, state)` gives frame t's output and the state for frame t+1;

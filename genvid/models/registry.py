@@ -1,15 +1,18 @@
-"""Architectures by name and `load_model`; which models exist and where is `catalog`."""
+"""Architectures by name, `build_model`, `load_model` and `export_model` (the shipped layout: weights and
+their card with parameters, GFLOPs and sha256); which models exist and where is `catalog`, how a model is
+saved and loaded is `pretrained`."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
 from torch import nn
 
 from ..errors import GenvidError
 from .basicvsr import BasicVSR
 from .catalog import DEFAULT_MODEL, list_models, read_card, resolve, sha256_of, weights_dirs  # noqa: F401 (re-exported)
+from .pretrained import from_pretrained, load_state, write_safetensors  # noqa: F401 (re-exported)
 from .recurrent_restore import RecurrentFlowRestore
 from .recurrent_sr import RecurrentFlowSR
 from .restore_window import SlidingWindowRestore
@@ -29,64 +32,42 @@ ARCHITECTURES: dict[str, type[nn.Module]] = {
     "VideoGenerator": VideoGenerator,  # synthesis: not an enhancer (card task "synthesis")
 }
 
+
 def build_model(arch: str, args: dict) -> nn.Module:
     if arch not in ARCHITECTURES:
         raise GenvidError(f"unknown architecture '{arch}'; known: {', '.join(sorted(ARCHITECTURES))}")
     return ARCHITECTURES[arch](**args)
 
 
-def load_model(name_or_path: str = DEFAULT_MODEL, device: str | torch.device = "cpu") -> nn.Module:
-    """A shipped model by name, or a `.safetensors` file with its JSON card, ready for inference.
+def load_model(name_or_path: str = DEFAULT_MODEL, device: str | torch.device = "cpu",
+               dtype: torch.dtype | str | None = None) -> nn.Module:
+    """A shipped model by name, a folder written by `save_pretrained`, a `.safetensors` file with its JSON card
+    or a third-party `.pth`, ready for inference (`genvid.models.from_pretrained`).
 
     The module's forward takes (B, T, C, H, W) float RGB in [0, 1] and returns (B, T, C, sH, sW)
     (a denoiser's also takes `noise_level`, see SlidingWindowRestore).  Its card is attached as `model.card`.
     """
-    path, card = resolve(str(name_or_path))
-    if path.suffix == ".pth":
-        from .third_party import read_third_party
-
-        state, card = read_third_party(path)
-    model = build_model(card["arch"], card.get("args", {}))
-    if path.suffix != ".pth":
-        try:
-            state = load_file(str(path))
-        except Exception as e:  # safetensors raises several kinds for bad files
-            raise GenvidError(f"cannot load weights {path}: {str(e).splitlines()[0]}; the file is damaged or "
-                              f"not a .safetensors file") from None
-    load_state(model, state, path)
-    model.card = card
-    return model.eval().to(device)
+    return from_pretrained(name_or_path, device, dtype)
 
 
-def _shape(t) -> str:
-    shape = getattr(t, "shape", None)
-    return type(t).__name__ if shape is None else ("x".join(map(str, shape)) or "scalar")
-
-
-def _some(items: list[str], shown: int = 3) -> str:
-    return ", ".join(items[:shown]) + (f" and {len(items) - shown} more" if len(items) > shown else "")
-
-
-def load_state(model: nn.Module, state: dict, path: Path) -> None:
-    """Loads `state` into `model`, or says which tensors do not fit: a few names, expected and found shapes.
-
-    For a `.safetensors` file the model is built from its card, so a mismatch means a card of other weights;
-    for a `.pth` it is built from the tensors' own names and shapes, so a layout genvid does not know."""
-    expected = model.state_dict()
-    wrong = [f"{k} (expected {_shape(v)}, got {_shape(state[k])})" for k, v in expected.items()
-             if k in state and tuple(getattr(state[k], "shape", ())) != tuple(v.shape)]
-    missing = [f"{k} ({_shape(v)})" for k, v in expected.items() if k not in state]
-    unexpected = [f"{k} ({_shape(v)})" for k, v in state.items() if k not in expected]
-    problems = [f"{label} {_some(items)}" for label, items in
-                (("wrong shapes:", wrong), ("missing:", missing), ("unexpected:", unexpected)) if items]
-    if problems:
-        fix = ("the checkpoint is damaged, or not in the Real-ESRGAN layout genvid reads" if Path(path).suffix == ".pth"
-               else f"check that {Path(path).with_suffix('.json').name} is the card of these weights")
-        raise GenvidError(f"the tensors in {path} do not fit {type(model).__name__} ({'; '.join(problems)}); {fix}")
-    try:
-        model.load_state_dict(state)
-    except Exception as e:  # e.g. a value that is no tensor
-        raise GenvidError(f"cannot load weights {path}: {str(e).splitlines()[0]}") from None
+def export_model(module: nn.Module, path: str | Path, card: dict) -> dict:
+    """Saves the weights as `<path>.safetensors` (atomically) and `card` beside them as `<path>.json`, with
+    the module's config (arch, args), parameters, GFLOPs and sha256 filled in; returns the card."""
+    path = Path(path).with_suffix(".safetensors")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_safetensors(module, path)
+    card = dict(card)
+    config = getattr(module, "config", None)
+    if isinstance(config, dict):  # a PretrainedModel: its recorded arguments are what rebuilds it
+        card.update(config)
+    card["parameters"] = count_parameters(module)
+    if getattr(module, "task", None) == "synthesis":  # one generated frame at the model's own resolution
+        card["gflops_per_frame"] = round(gflops_per_frame(module), 4)
+    else:
+        card["gflops_640x360"] = round(gflops_per_frame(module), 2)
+    card["sha256"] = sha256_of(path)
+    path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    return card
 
 
 def count_parameters(model: nn.Module) -> int:

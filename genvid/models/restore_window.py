@@ -40,11 +40,12 @@ from torch import nn
 
 from .blocks import ResidualBlock, clamped_window, conv3x3
 from .noise_level import estimate_noise_level
+from .pretrained import PretrainedModel
 
 NOISE_UNIT = 50.0  # the map holds sigma / NOISE_UNIT: about 0..1 over the trained range
 
 
-class SlidingWindowRestore(nn.Module):
+class SlidingWindowRestore(PretrainedModel):
     """Scale-1 restoration over a window of ``2 * radius + 1`` frames.
 
     forward((B, T, C, H, W) in [0, 1], noise_level=None) -> (B, T, C, H, W).  `noise_level` (models with

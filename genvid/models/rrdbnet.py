@@ -23,6 +23,7 @@ from torch import nn
 
 from ..errors import GenvidError
 from .blocks import SingleFrameWindow
+from .pretrained import PretrainedModel
 
 UNSHUFFLE = {1: 4, 2: 2, 4: 1, 8: 1}  # input pixel-unshuffle factor by scale
 DEFAULT_TILE_OVERLAP = 32  # input pixels; exact tiling would need the (large) receptive radius
@@ -80,7 +81,7 @@ def rrdb_receptive_radius(scale: int, num_block: int) -> int:
     return worst
 
 
-class RRDBNet(SingleFrameWindow, nn.Module):
+class RRDBNet(SingleFrameWindow, PretrainedModel):
     """forward: (B, T, 3, H, W) in [0, 1] -> (B, T, 3, sH, sW), frame by frame (no temporal context)."""
 
     def __init__(self, num_feat: int = 64, num_block: int = 23, num_grow_ch: int = 32, scale: int = 4):

@@ -19,9 +19,10 @@ from einops import rearrange
 from torch import nn
 
 from .blocks import ResidualBlock, clamped_window, conv3x3
+from .pretrained import PretrainedModel
 
 
-class SlidingWindowSR(nn.Module):
+class SlidingWindowSR(PretrainedModel):
     """Video SR over a window of ``2 * radius + 1`` frames.
 
     forward: (B, T, C, H, W) in [0, 1] -> (B, T, C, scale*H, scale*W). Frames beyond either end of

@@ -15,9 +15,10 @@ from torch import nn
 
 from ..errors import GenvidError
 from .blocks import SingleFrameWindow
+from .pretrained import PretrainedModel
 
 
-class SRVGGNetCompact(SingleFrameWindow, nn.Module):
+class SRVGGNetCompact(SingleFrameWindow, PretrainedModel):
     """forward: (B, T, 3, H, W) -> (B, T, 3, sH, sW), frame by frame."""
 
     input_multiple = 1

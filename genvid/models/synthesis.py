@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 from einops import rearrange, repeat
 from torch import nn
+from .pretrained import PretrainedModel
 
 
 def fourier_time(times: torch.Tensor, count: int, shortest: float = 2.0, longest: float = 64.0,
@@ -103,7 +104,7 @@ class FirstFrameEncoder(nn.Module):
         return self.net(x)
 
 
-class VideoGenerator(nn.Module):
+class VideoGenerator(PretrainedModel):
     task = "synthesis"
 
     def __init__(self, z_dim: int = 64, motion_dim: int = 32, w_dim: int = 128, channels: int = 128,

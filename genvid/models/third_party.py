@@ -94,8 +94,7 @@ def convert_checkpoint(src: str | Path, out: str | Path, name: str | None = None
 
     `out` may be a folder (existing), then the file is `<folder>/<name or src stem>.safetensors`.
     """
-    from ..train.export import export_model
-    from .registry import build_model, load_state, sha256_of
+    from .registry import build_model, export_model, load_state, sha256_of
 
     src, out = Path(src), Path(out)
     state, card = read_third_party(src)

@@ -32,8 +32,8 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
 
 from ..data.clips import StepSampler
+from ..models.registry import export_model
 from .config import load_recipe
-from .export import export_model
 from .state import (
     TrainState,
     check_precision,
