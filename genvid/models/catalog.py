@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import GenvidError
 
 DEFAULT_MODEL = "sr-x4"
+CHECKPOINTS = (".safetensors", ".pth", ".pt", ".ckpt")  # genvid's format first; the others are third-party
 
 
 def weights_dirs() -> list[Path]:
@@ -51,17 +52,17 @@ def list_models() -> list[dict]:
 
 
 def resolve(name_or_path: str) -> tuple[Path, dict]:
-    """A model name or a .safetensors path -> (weights path, card)."""
+    """A model name or a file -> (weights path, card); the card is {} for a checkpoint without genvid's card."""
     p = Path(name_or_path)
-    if p.suffix == ".safetensors" or p.exists():
+    if p.suffix in CHECKPOINTS or p.exists():
         if not p.is_file():
             raise GenvidError(f"model file not found: {p}; give a shipped model name (see `genvid models`) "
-                              "or a path to a .safetensors file")
-        if p.suffix == ".pth":
-            return p, {}
-        if p.suffix != ".safetensors":
-            raise GenvidError(f"cannot load model {p}: give .safetensors weights with a .json card, "
-                              "or a Real-ESRGAN .pth (SRVGGNetCompact or RRDBNet)")
+                              "or a path to a model file (.safetensors, .pth, .pt, .ckpt)")
+        if p.suffix not in CHECKPOINTS:
+            raise GenvidError(f"cannot load model {p}: give .safetensors weights with a .json card, or a checkpoint "
+                              "(.pth, .pt, .ckpt, .safetensors) of an architecture genvid or spandrel recognises")
+        if p.suffix != ".safetensors" or not p.with_suffix(".json").exists():
+            return p, {}  # a checkpoint without genvid's card: models/spandrel_models.py
         return p, read_card(p.with_suffix(".json"))
     for d in weights_dirs():
         w = d / f"{name_or_path}.safetensors"

@@ -42,17 +42,16 @@ def load_model(name_or_path: str = DEFAULT_MODEL, device: str | torch.device = "
     (a denoiser's also takes `noise_level`, see SlidingWindowRestore).  Its card is attached as `model.card`.
     """
     path, card = resolve(str(name_or_path))
-    if path.suffix == ".pth":
-        from .third_party import read_third_party
+    if not card:  # a checkpoint without genvid's card: genvid's third-party loaders, else spandrel's
+        from .spandrel_models import load_checkpoint
 
-        state, card = read_third_party(path)
+        return load_checkpoint(path).eval().to(device)
     model = build_model(card["arch"], card.get("args", {}))
-    if path.suffix != ".pth":
-        try:
-            state = load_file(str(path))
-        except Exception as e:  # safetensors raises several kinds for bad files
-            raise GenvidError(f"cannot load weights {path}: {str(e).splitlines()[0]}; the file is damaged or "
-                              f"not a .safetensors file") from None
+    try:
+        state = load_file(str(path))
+    except Exception as e:  # safetensors raises several kinds for bad files
+        raise GenvidError(f"cannot load weights {path}: {str(e).splitlines()[0]}; the file is damaged or "
+                          f"not a .safetensors file") from None
     load_state(model, state, path)
     model.card = card
     return model.eval().to(device)
