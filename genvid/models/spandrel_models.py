@@ -37,6 +37,7 @@ from .blocks import SingleFrameWindow
 EXTRA_ARCHES_ENV = "GENVID_EXTRA_ARCHES"
 SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
 DEFAULT_TILE_OVERLAP = 32  # input pixels of tile context by default (inexact: the receptive field is unknown)
+BASICVSR_KEY = "backward_trunk.main.0.weight"  # what third_party.detect recognises BasicVSR by
 UNKNOWN_RADIUS = 1 << 20  # a receptive radius larger than any tile overlap: none is taken as exact
 CORE_CODE = ("its architecture's code is in spandrel's core package, which holds only permissively licensed "
              "architectures (MIT, Apache-2.0 or public domain)")
@@ -215,8 +216,10 @@ def genvid_model(state: dict[str, torch.Tensor], path: Path) -> nn.Module | None
 
     try:
         arch, args = detect(state)
-    except GenvidError:
-        return None
+    except GenvidError as e:
+        if BASICVSR_KEY in state:  # a BasicVSR checkpoint that does not fit: spandrel has no video models
+            raise GenvidError(f"{path}: {e}") from None
+        return None  # other names, or names genvid took for Real-ESRGAN's that spandrel may know (SwinIR...)
     model = build_model(arch, args)
     load_state(model, state, path)
     model.card = {"name": path.stem, "task": "super-resolution", "scale": args.get("scale", 4), "arch": arch,
