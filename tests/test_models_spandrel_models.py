@@ -189,3 +189,28 @@ def test_spandrel_and_genvids_rrdbnet_agree(scale, tmp_path):
     with torch.inference_mode():
         diff = (net.forward_frames(x) - spandrel_output(path, x)).abs().max().item()
     assert diff <= 1e-6
+
+
+def test_an_old_layout_esrgan_checkpoint_runs_as_genvids_rrdbnet(tmp_path):
+    """ESRGAN's first layout (model.0, model.1.sub.<i>.RDB<k>.conv<n>.0, ...): spandrel recognises it, genvid
+    runs its own RRDBNet with the same weights (exact receptive radius) and the same outputs."""
+    from spandrel.architectures.ESRGAN import ESRGAN
+
+    torch.manual_seed(3)
+    old = ESRGAN(in_nc=3, out_nc=3, num_filters=8, num_blocks=2, scale=4).eval()
+    path = tmp_path / "old-esrgan.pth"
+    torch.save(old.state_dict(), path)
+    m = load_model(str(path))
+    assert isinstance(m, RRDBNet) and m.card["args"] == {"num_feat": 8, "num_block": 2, "num_grow_ch": 32, "scale": 4}
+    x = torch.rand(1, 3, 12, 16)
+    with torch.inference_mode():
+        assert (m.forward_frames(x) - old(x)).abs().max().item() <= 1e-6
+
+
+def test_convert_writes_only_genvids_own_architectures(tmp_path):
+    from genvid.models.third_party import convert_checkpoint
+
+    path = span(tmp_path)
+    one_line(lambda: convert_checkpoint(path, tmp_path / "o.safetensors"),
+             r"span.pth is spandrel's SPAN, which genvid runs as it is \(--model .*span.pth\) but converts only")
+    assert not (tmp_path / "o.safetensors").exists()

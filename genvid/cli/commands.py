@@ -151,7 +151,8 @@ def add_models(sub) -> None:
     actions = p.add_subparsers(dest="models_action", metavar="convert|info")
     c = actions.add_parser("convert", help="write a Real-ESRGAN (SRVGGNetCompact, RRDBNet) or BasicVSR .pth as genvid "
                                            ".safetensors + .json card")
-    c.add_argument("checkpoint", help="the .pth file (read as plain tensors: params_ema, params or the top level)")
+    c.add_argument("checkpoint", help="the checkpoint (.pth, .pt, .ckpt or .safetensors, read as plain tensors; "
+                                      "SRVGGNetCompact and RRDBNet recognised by spandrel)")
     c.add_argument("output", help="OUT.safetensors (its card goes beside it as OUT.json), or an existing folder")
     c.add_argument("--name", help="the model's name in its card (default: the output file's stem)")
     i = actions.add_parser("info", help="architecture, scale, parameters, GFLOPs, purpose and licence of a model file "

@@ -47,7 +47,8 @@ def model_info(name_or_path: str) -> dict:
     import spandrel
 
     from .registry import count_parameters
-    from .spandrel_models import SpandrelModel, describe, genvid_model, read_tensors, spandrel_card, why_not_runnable
+    from .spandrel_models import (SpandrelModel, genvid_model, read_tensors, spandrel_card, spandrel_descriptor,
+                                  why_not_runnable)
     from .third_party import LICENCE_NOTE, LICENCES
 
     path, card = resolve(str(name_or_path))
@@ -58,13 +59,13 @@ def model_info(name_or_path: str) -> dict:
         f"a {path.suffix} checkpoint, read as plain tensors (torch.load weights_only=True)"
     info = {"file": str(path), "genvid_format": False,
             "format": f"third-party: {kind}; `genvid models convert` writes genvid's format for genvid's own architectures"}
-    model = genvid_model(state, path)
+    descriptor = spandrel_descriptor(state, path)
+    model = genvid_model(state, path, descriptor)
     if model is not None:
         return info | {"architecture": model.card["arch"], "loader": "genvid", "purpose": model.card["task"],
                        "scale": model.scale, "parameters": count_parameters(model),
                        "gflops_640x360": round(count_gflops(model), 3), "runs": "yes (a per-frame stage)",
                        "licence": LICENCES.get(model.card["arch"], LICENCE_NOTE)}
-    descriptor = describe(state, path)
     problem = why_not_runnable(descriptor)
     arch = descriptor.architecture
     req = descriptor.size_requirements

@@ -209,17 +209,60 @@ def spandrel_card(path: Path, descriptor) -> dict:
             "licence": licence_note(descriptor)}
 
 
-def genvid_model(state: dict[str, torch.Tensor], path: Path) -> nn.Module | None:
-    """The checkpoint in one of genvid's own third-party architectures (third_party.py), or None."""
-    from .registry import build_model, load_state
-    from .third_party import SOURCES, detect
+def native(descriptor) -> tuple[str, dict, dict[str, torch.Tensor]] | None:
+    """genvid's own class for what spandrel recognised as Real-ESRGAN's Compact or ESRGAN: (arch, args, the
+    weights under genvid's names, taken in order and checked shape for shape), or None for other networks
+    (ESRGAN+, x3, not RGB, ...).  genvid's classes declare their exact receptive radius and export to ONNX."""
+    from .registry import build_model
+    from .rrdbnet import UNSHUFFLE
 
-    try:
-        arch, args = detect(state)
-    except GenvidError as e:
-        if BASICVSR_KEY in state:  # a BasicVSR checkpoint that does not fit: spandrel has no video models
+    net, scale = descriptor.model, int(descriptor.scale)
+    if (descriptor.input_channels, descriptor.output_channels) != (3, 3):
+        return None
+    if descriptor.architecture.id == "Compact" and getattr(net, "act_type", None) == "prelu":
+        arch, args = "SRVGGNetCompact", {"num_feat": net.num_feat, "num_conv": net.num_conv, "scale": scale}
+    elif (descriptor.architecture.id == "ESRGAN" and "ESRGAN+" not in descriptor.tags and scale in UNSHUFFLE
+          and (net.shuffle_factor or 1) == UNSHUFFLE[scale]):
+        theirs = net.state_dict()
+        args = {"num_feat": int(theirs["model.0.weight"].shape[0]), "num_block": len(net.model[1].sub) - 1,
+                "num_grow_ch": int(theirs["model.1.sub.0.RDB1.conv1.0.weight"].shape[0]), "scale": scale}
+        arch = "RRDBNet"
+    else:
+        return None
+    ours, theirs = build_model(arch, args).state_dict(), net.state_dict()
+    if len(ours) != len(theirs) or any(a.shape != b.shape for a, b in zip(ours.values(), theirs.values())):
+        return None
+    return arch, args, dict(zip(ours, theirs.values()))
+
+
+def spandrel_descriptor(state: dict[str, torch.Tensor], path: Path):
+    """spandrel's descriptor, or None for a checkpoint genvid recognises without spandrel (BasicVSR)."""
+    return None if BASICVSR_KEY in state else describe(state, path)
+
+
+def genvid_checkpoint(state: dict[str, torch.Tensor], path: Path, descriptor=None) -> tuple[str, dict, dict] | None:
+    """(arch, args, state) of a checkpoint in one of genvid's own third-party architectures: BasicVSR
+    (third_party.py), or SRVGGNetCompact and RRDBNet as spandrel recognises them; None for others."""
+    from .third_party import detect
+
+    descriptor = descriptor or spandrel_descriptor(state, path)
+    if descriptor is None:
+        try:
+            return *detect(state), state
+        except GenvidError as e:  # a BasicVSR checkpoint that does not fit
             raise GenvidError(f"{path}: {e}") from None
-        return None  # other names, or names genvid took for Real-ESRGAN's that spandrel may know (SwinIR...)
+    return native(descriptor)
+
+
+def genvid_model(state: dict[str, torch.Tensor], path: Path, descriptor=None) -> nn.Module | None:
+    """The checkpoint as one of genvid's own third-party architectures (card attached), or None."""
+    from .registry import build_model, load_state
+    from .third_party import SOURCES
+
+    found = genvid_checkpoint(state, path, descriptor)
+    if found is None:
+        return None
+    arch, args, state = found
     model = build_model(arch, args)
     load_state(model, state, path)
     model.card = {"name": path.stem, "task": "super-resolution", "scale": args.get("scale", 4), "arch": arch,
@@ -232,10 +275,10 @@ def load_checkpoint(path: str | Path) -> nn.Module:
     genvid's own loaders first, then spandrel's architectures."""
     path = Path(path)
     state = read_tensors(path)
-    model = genvid_model(state, path)
+    descriptor = spandrel_descriptor(state, path)
+    model = genvid_model(state, path, descriptor)
     if model is not None:
         return model
-    descriptor = describe(state, path)
     problem = why_not_runnable(descriptor)
     if problem:
         raise GenvidError(f"cannot enhance with {path}: spandrel's {descriptor.architecture.name} {problem}")
