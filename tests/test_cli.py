@@ -231,6 +231,7 @@ def test_enhance_a_damaged_source_stops_with_one_line_then_accepts_it(tiny_model
 @pytest.mark.parametrize("args,needle", [
     (["enhance", "missing.mp4", "out.mp4"], "input not found: missing.mp4"),
     (["enhance", "in.mp4", "out.mp4", "--model", "denoise,nosuch"], "unknown model 'nosuch'"),
+    (["models", "info", "missing.pth"], "model file not found: missing.pth"),
     (["models"], None),
 ])
 def test_common_mistakes_and_listings_answer_without_importing_torch(args, needle, tmp_path):

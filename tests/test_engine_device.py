@@ -25,3 +25,16 @@ def test_auto_on_the_cpu_is_fp32_and_names_are_checked():
     with pytest.raises(GenvidError, match="unknown precision"):
         pick_precision("fp8", cpu)
     assert pick_device("cpu") == cpu
+
+
+def test_a_model_that_cannot_run_in_half_precision_runs_in_fp32():
+    from types import SimpleNamespace
+
+    from genvid.engine.device import model_precision
+
+    no_fp16 = SimpleNamespace(supports_half=False, supports_bfloat16=True)
+    neither = SimpleNamespace(supports_half=False, supports_bfloat16=False)
+    own = SimpleNamespace()  # genvid's models declare nothing: they run in every precision
+    assert model_precision(no_fp16, torch.float16) is None and model_precision(no_fp16, torch.bfloat16) == torch.bfloat16
+    assert model_precision(neither, torch.bfloat16) is None and model_precision(neither, None) is None
+    assert model_precision(own, torch.float16) == torch.float16

@@ -1,9 +1,9 @@
-"""RRDBNet: Real-ESRGAN's key layout, shapes read off state dicts, the receptive radius, streaming and tiling."""
+"""RRDBNet: Real-ESRGAN's key layout, shapes read off state dicts (by spandrel), the receptive radius, streaming and tiling."""
 import pytest
 import torch
 
 from genvid.errors import GenvidError
-from genvid.models.rrdbnet import RRDBNet, rrdb_args_from_state, rrdb_receptive_radius
+from genvid.models.rrdbnet import RRDBNet, rrdb_receptive_radius
 
 TINY = {"num_feat": 8, "num_block": 2, "num_grow_ch": 4}
 
@@ -20,14 +20,13 @@ def test_published_layout_and_size():
 
 
 @pytest.mark.parametrize("scale", [1, 2, 4, 8])
-def test_args_read_back_from_a_state_dict(scale):
-    state = RRDBNet(**TINY, scale=scale).state_dict()
-    assert rrdb_args_from_state(state) == {**TINY, "scale": scale}
+def test_args_read_back_from_a_state_dict_by_spandrel(scale, tmp_path):
+    from genvid.models.spandrel_models import describe, native
 
-
-def test_not_an_rrdbnet():
-    with pytest.raises(GenvidError, match="not an RRDBNet"):
-        rrdb_args_from_state({"body.0.weight": torch.zeros(1)})
+    args = {**TINY, "num_grow_ch": 32, "scale": scale}  # spandrel's ESRGAN has Real-ESRGAN's 32 growth channels
+    state = RRDBNet(**args).state_dict()
+    arch, found, mapped = native(describe(state, tmp_path / "x.pth"))
+    assert (arch, found) == ("RRDBNet", args) and all(torch.equal(mapped[k], v) for k, v in state.items())
 
 
 @pytest.mark.parametrize("scale", [2, 4])

@@ -148,12 +148,26 @@ def add_eval(sub) -> None:
 def add_models(sub) -> None:
     p = sub.add_parser("models", help="list the installed models and their measured scores; convert checkpoints")
     p.add_argument("--json", action="store_true", help="print a JSON list")
-    actions = p.add_subparsers(dest="models_action", metavar="convert")
+    actions = p.add_subparsers(dest="models_action", metavar="convert|info")
     c = actions.add_parser("convert", help="write a Real-ESRGAN (SRVGGNetCompact, RRDBNet) or BasicVSR .pth as genvid "
                                            ".safetensors + .json card")
-    c.add_argument("checkpoint", help="the .pth file (read as plain tensors: params_ema, params or the top level)")
+    c.add_argument("checkpoint", help="the checkpoint (.pth, .pt, .ckpt or .safetensors, read as plain tensors; "
+                                      "SRVGGNetCompact and RRDBNet recognised by spandrel)")
     c.add_argument("output", help="OUT.safetensors (its card goes beside it as OUT.json), or an existing folder")
     c.add_argument("--name", help="the model's name in its card (default: the output file's stem)")
+    i = actions.add_parser("info", help="architecture, scale, parameters, GFLOPs, purpose and licence of a model file "
+                                        "(genvid's own, or a checkpoint genvid or spandrel recognises)")
+    i.add_argument("model", help="a shipped name, a .safetensors file, or a .pth/.pt/.ckpt/.safetensors checkpoint")
+    i.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def info(a):
+        from ..models.catalog import resolve
+
+        resolve(a.model)  # a missing file or unknown name is said before torch is imported
+        from ..models.info import format_info, model_info
+
+        result = model_info(a.model)
+        print(json.dumps(result, indent=2) if a.json else format_info(result))
 
     def convert(a):
         from ..models.third_party import convert_checkpoint
@@ -167,6 +181,8 @@ def add_models(sub) -> None:
 
         if a.models_action == "convert":
             return convert(a)
+        if a.models_action == "info":
+            return info(a)
         rows = [{"name": c.get("name"), "task": c.get("task"), "scale": c.get("scale"),
                  "parameters": c.get("parameters"), "gflops_640x360": c.get("gflops_640x360"),
                  **({"resolution": c.get("resolution"), "frames": c.get("frames"),

@@ -22,6 +22,7 @@ from torch import nn
 from ..errors import GenvidError
 from .chunked import ChunkedStreamer
 from .contract import check_model
+from .device import model_precision
 from .noise import NoiseLevel
 from .recurrent import RecurrentStreamer, state_frame
 from .stream import Streamer
@@ -66,7 +67,8 @@ def load_models(model, device: torch.device) -> list[tuple[str, nn.Module]]:
 def build_stages(models: list[tuple[str, nn.Module]], device, autocast_dtype, *, tile: int = 0,
                  overlap: int | None = None, scene_threshold: float | None = None, sigma: float | None = None,
                  strength: float = 1.0, chunk: int | None = None, context: int | None = None) -> list:
-    """One streamer per model; the first finds the scene cuts, the later ones read them."""
+    """One streamer per model; the first finds the scene cuts, the later ones read them.  Each runs in
+    `autocast_dtype`, or in fp32 if the model says it cannot run in it (`device.model_precision`)."""
     windows = {name: WindowModel(net, sigma, strength, name) for name, net in models if net.kind == "window"}
     noises = {name: NoiseLevel(net, sigma, strength) for name, net in models}
     if (sigma is not None or strength != 1.0) and not any(n.noise_map for n in noises.values()):
@@ -75,7 +77,7 @@ def build_stages(models: list[tuple[str, nn.Module]], device, autocast_dtype, *,
                           "input (use e.g. --model denoise)")
     stages: list = []
     for i, (name, net) in enumerate(models):
-        common = dict(device=device, autocast_dtype=autocast_dtype, tile=tile, overlap=overlap,
+        common = dict(device=device, autocast_dtype=model_precision(net, autocast_dtype), tile=tile, overlap=overlap,
                       scene_threshold=scene_threshold if i == 0 else None, cuts_from=stages[0] if i else None)
         if net.kind == "window":
             stages.append(Streamer(windows[name], **common))

@@ -38,3 +38,13 @@ def pick_precision(precision: str, device: torch.device, deep_source: bool = Fal
     if precision == "fp16" and device.type == "cpu":
         raise GenvidError("fp16 is not supported on the CPU; use --precision bf16 or fp32 there (fp16 is for GPUs)")
     return PRECISIONS[precision]
+
+
+def model_precision(model, dtype: torch.dtype | None) -> torch.dtype | None:
+    """`dtype` for `model`, or None (fp32) where the model says it cannot run in it: `supports_half` or
+    `supports_bfloat16` False, as spandrel declares for some architectures (genvid's own models run in all)."""
+    if dtype == torch.float16 and not getattr(model, "supports_half", True):
+        return None
+    if dtype == torch.bfloat16 and not getattr(model, "supports_bfloat16", True):
+        return None
+    return dtype

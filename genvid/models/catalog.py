@@ -17,6 +17,7 @@ from ..errors import GenvidError
 
 DEFAULT_MODEL = "sr-x4"
 CONFIG_FILE, WEIGHTS_FILE, CARD_FILE = "config.json", "model.safetensors", "card.json"
+CHECKPOINTS = (".safetensors", ".pth", ".pt", ".ckpt")  # genvid's format first; the others are third-party
 
 
 def weights_dirs() -> list[Path]:
@@ -82,27 +83,30 @@ def locate(name_or_path: str) -> tuple[Path, dict, dict]:
         card = read_card(card_path, "remove it or write it again with save_pretrained") if card_path.exists() else {}
         return weights, config, card
     weights, card = _weights_file(p, name_or_path)
-    if weights.suffix == ".pth":
+    if not card:  # a checkpoint without genvid's card: config and card come from its tensors when loaded
         return weights, {}, {}
     return weights, config_of(card, weights.with_suffix(".json")), card
 
 
 def resolve(name_or_path: str) -> tuple[Path, dict]:
-    """A model name, folder or weights path -> (weights path, card with the config's arch and args)."""
+    """A model name, folder or weights path -> (weights path, card with the config's arch and args); the card
+    is {} for a checkpoint without genvid's card (models/spandrel_models.py reads it)."""
     weights, config, card = locate(name_or_path)
     return weights, card | config
 
 
 def _weights_file(p: Path, name_or_path: str) -> tuple[Path, dict]:
-    if p.suffix == ".safetensors" or p.exists():
+    if p.suffix in CHECKPOINTS or p.exists():
         if not p.is_file():
             raise GenvidError(f"model file not found: {p}; give a shipped model name (see `genvid models`), "
-                              "a folder written by save_pretrained or a path to a .safetensors file")
-        if p.suffix == ".pth":
-            return p, {}
-        if p.suffix != ".safetensors":
+                              "a folder written by save_pretrained or a path to a model file (.safetensors, .pth, "
+                              ".pt, .ckpt)")
+        if p.suffix not in CHECKPOINTS:
             raise GenvidError(f"cannot load model {p}: give .safetensors weights with a .json card, a folder "
-                              "written by save_pretrained, or a Real-ESRGAN .pth (SRVGGNetCompact or RRDBNet)")
+                              "written by save_pretrained, or a checkpoint (.pth, .pt, .ckpt, .safetensors) of an "
+                              "architecture genvid or spandrel recognises")
+        if p.suffix != ".safetensors" or not p.with_suffix(".json").exists():
+            return p, {}  # a checkpoint without genvid's card: models/spandrel_models.py
         return p, read_card(p.with_suffix(".json"))
     for d in weights_dirs():
         w = d / f"{name_or_path}.safetensors"

@@ -111,12 +111,16 @@ def load_pretrained(name_or_path, device, dtype, expected: type | None) -> nn.Mo
 
     dtype = as_dtype(dtype)
     weights, config, card = locate(str(name_or_path))
-    state = None
-    if weights.suffix == ".pth":
-        from .third_party import read_third_party
+    if not config:  # a checkpoint without genvid's card: genvid's third-party loaders, else spandrel's
+        from .spandrel_models import load_checkpoint
 
-        state, card = read_third_party(weights)
-        config = {"arch": card["arch"], "args": card["args"]}
+        model = load_checkpoint(weights)
+        if expected is not None and not isinstance(model, expected):
+            raise GenvidError(f"{name_or_path} holds a {type(model).__name__}, not a {expected.__name__}; load it "
+                              "with genvid.models.from_pretrained")
+        model.eval()
+        return model.to(device=device, dtype=dtype) if dtype is not None else model.to(device)
+    state = None
     arch = config["arch"]
     if expected is not None and arch != expected.__name__:
         raise GenvidError(f"{name_or_path} holds a {arch}, not a {expected.__name__}; load it with "

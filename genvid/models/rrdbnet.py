@@ -10,11 +10,10 @@ by 0.2 and added to the block input.  LeakyReLU slope 0.2 throughout.  x2 and x1
 input into 4 or 16 times the channels so the trunk always runs at a quarter of the output resolution.
 
 Parameter names follow the checkpoints (`conv_first`, `body.<i>.rdb<k>.conv<n>`, `conv_body`, `conv_up1`,
-`conv_up2`, `conv_hr`, `conv_last`); `rrdb_args_from_state` reads the shape arguments off a state dict.
+`conv_up2`, `conv_hr`, `conv_last`); spandrel recognises such checkpoints and their shape arguments
+(models/spandrel_models.py).
 """
 from __future__ import annotations
-
-import re
 
 import torch
 import torch.nn.functional as F
@@ -125,20 +124,3 @@ class RRDBNet(SingleFrameWindow, PretrainedModel):
         y = self.forward_frames(rearrange(x, "b t c h w -> (b t) c h w"))
         return rearrange(y, "(b t) c h w -> b t c h w", b=b)
 
-
-def rrdb_args_from_state(state: dict[str, torch.Tensor]) -> dict:
-    """num_feat, num_block, num_grow_ch and scale read off a checkpoint's shapes."""
-    need = ("conv_first.weight", "conv_last.weight", "body.0.rdb1.conv1.weight")
-    if not all(k in state for k in need):
-        raise GenvidError("not an RRDBNet checkpoint (expected conv_first, body.<i>.rdb<k>.conv<n>, conv_last)")
-    blocks = {int(m.group(1)) for k in state if (m := re.fullmatch(r"body\.(\d+)\.rdb1\.conv1\.weight", k))}
-    in_ch = state["conv_first.weight"].shape[1]
-    out_ch = state["conv_last.weight"].shape[0]
-    if out_ch != 3:
-        raise GenvidError(f"RRDBNet conv_last gives {out_ch} channels; genvid runs RGB models (3)")
-    by_in = {3 * u * u: s for s, u in UNSHUFFLE.items() if s != 8}
-    if in_ch not in by_in:
-        raise GenvidError(f"RRDBNet conv_first takes {in_ch} channels; expected 3 (x4), 12 (x2) or 48 (x1)")
-    scale = 8 if "conv_up3.weight" in state else by_in[in_ch]
-    return {"num_feat": int(state["conv_first.weight"].shape[0]), "num_block": len(blocks),
-            "num_grow_ch": int(state["body.0.rdb1.conv1.weight"].shape[0]), "scale": scale}

@@ -2,18 +2,16 @@
 
 A plain stack of 3x3 convolutions with PReLU at low resolution, a last convolution to 3 * scale^2
 channels, pixel shuffle, plus the nearest-neighbour upsampled input.  Parameter names follow the
-published checkpoints (`body.<i>.weight`), so their state dicts load unchanged.
+published checkpoints (`body.<i>.weight`), so their state dicts load unchanged (spandrel recognises them:
+models/spandrel_models.py).
 """
 from __future__ import annotations
-
-import re
 
 import torch
 import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from ..errors import GenvidError
 from .blocks import SingleFrameWindow
 from .pretrained import PretrainedModel
 
@@ -42,15 +40,3 @@ class SRVGGNetCompact(SingleFrameWindow, PretrainedModel):
         y = self.forward_frames(rearrange(x, "b t c h w -> (b t) c h w"))
         return rearrange(y, "(b t) c h w -> b t c h w", b=b)
 
-
-def srvgg_args_from_state(state: dict[str, torch.Tensor]) -> dict:
-    """num_feat, num_conv and scale read off a checkpoint's tensor shapes."""
-    convs = sorted(int(m.group(1)) for k in state if (m := re.fullmatch(r"body\.(\d+)\.weight", k))
-                   and state[k].ndim == 4)
-    if len(convs) < 2 or "body.0.weight" not in state:
-        raise GenvidError("not an SRVGGNetCompact checkpoint (expected body.<i>.weight convolutions)")
-    out_channels = state[f"body.{convs[-1]}.weight"].shape[0]
-    scale = int(round((out_channels / 3) ** 0.5))
-    if 3 * scale * scale != out_channels:
-        raise GenvidError(f"last convolution has {out_channels} channels, not 3 * scale^2")
-    return {"num_feat": int(state["body.0.weight"].shape[0]), "num_conv": len(convs) - 2, "scale": scale}

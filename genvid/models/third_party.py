@@ -1,9 +1,10 @@
-"""Third-party checkpoints (Real-ESRGAN's SRVGGNetCompact and RRDBNet, BasicVSR `.pth`), read as plain tensors.
+"""Third-party checkpoints (Real-ESRGAN's SRVGGNetCompact and RRDBNet, BasicVSR) in genvid's own classes, and
+their conversion to genvid's format.
 
-A `.pth` is read with `torch.load(weights_only=True)`: tensors and containers only, never pickled code.
-The state dict is taken from `params_ema`, else `params`, else the file's top-level dict; the architecture
-is recognised from its parameter names and its shape arguments are read off the tensor shapes.
-`convert_checkpoint` writes it as genvid's `.safetensors` plus a JSON card, loadable by name or path.
+A checkpoint is read as plain tensors (`load_plain`: `torch.load(weights_only=True)`, never pickled code).
+BasicVSR is recognised here from its parameter names; SRVGGNetCompact and RRDBNet are recognised, with their
+shape arguments, by spandrel (`spandrel_models.native`).  `convert_checkpoint` writes the weights as genvid's
+`.safetensors` plus a JSON card, loadable by name or path.
 """
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ import torch
 from ..errors import GenvidError
 from .basicvsr import LICENCE_NOTE as BASICVSR_LICENCE
 from .basicvsr import basicvsr_args_from_state
-from .rrdbnet import rrdb_args_from_state
-from .srvgg import srvgg_args_from_state
 
 SOURCES = {
     "SRVGGNetCompact": "Real-ESRGAN SRVGGNetCompact (Wang et al., xinntao/Real-ESRGAN)",
@@ -63,26 +62,27 @@ def read_state(path: str | Path) -> dict[str, torch.Tensor]:
 
 
 def detect(state: dict[str, torch.Tensor]) -> tuple[str, dict]:
-    """(architecture name, constructor arguments) of a state dict."""
-    if "conv_first.weight" in state:
-        return "RRDBNet", rrdb_args_from_state(state)
-    if "body.0.weight" in state:
-        return "SRVGGNetCompact", srvgg_args_from_state(state)
+    """(architecture name, constructor arguments) of a BasicVSR state dict (spandrel has no video models;
+    Real-ESRGAN's SRVGGNetCompact and RRDBNet are recognised by spandrel: `spandrel_models.native`)."""
     if "backward_trunk.main.0.weight" in state:
         return "BasicVSR", basicvsr_args_from_state(state)
-    raise GenvidError("not a checkpoint genvid knows: expected Real-ESRGAN's SRVGGNetCompact (body.<i>.weight), "
-                      "RRDBNet (conv_first, body.<i>.rdb<k>.conv<n>, conv_last) or BasicVSR (spynet, "
-                      "backward_trunk, forward_trunk, fusion, upconv1/2, conv_hr, conv_last) parameter names")
+    raise GenvidError("not a BasicVSR checkpoint (spynet, backward_trunk, forward_trunk, fusion, upconv1/2, "
+                      "conv_hr, conv_last parameter names)")
 
 
 def read_third_party(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
-    """(state dict, card) of a third-party `.pth`, ready for `build_model(card["arch"], card["args"])`."""
+    """(state dict, card) of a third-party checkpoint in one of genvid's own architectures, ready for
+    `build_model(card["arch"], card["args"])`: BasicVSR, or SRVGGNetCompact and RRDBNet through spandrel."""
+    from .spandrel_models import genvid_checkpoint, read_tensors, spandrel_descriptor
+
     path = Path(path)
-    state = read_state(path)
-    try:
-        arch, args = detect(state)
-    except GenvidError as e:
-        raise GenvidError(f"{path}: {e}") from None
+    state = read_tensors(path)
+    descriptor = spandrel_descriptor(state, path)
+    found = genvid_checkpoint(state, path, descriptor)
+    if found is None:
+        raise GenvidError(f"{path} is spandrel's {descriptor.architecture.name}, which genvid runs as it is "
+                          f"(--model {path}) but converts only to its own SRVGGNetCompact, RRDBNet and BasicVSR")
+    arch, args, state = found
     scale = args.get("scale", 4)  # BasicVSR is x4 by design
     card = {"name": path.stem, "task": "super-resolution", "scale": scale, "arch": arch, "args": args,
             "source": f"third-party checkpoint ({SOURCES[arch]})"}
