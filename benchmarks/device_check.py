@@ -115,7 +115,8 @@ def model_speed(model: str, dev, dtype, clip: Path, frames: list, tmp: Path, bat
     start = time.perf_counter()
     genvid.enhance(clip, tmp / "out.mp4", model, **options)
     e2e_s = time.perf_counter() - start
-    return {"precision": precision, "batch": enhancer.chain.streamers[0].batch, "compile": compile, "frames": count, "model_only_fps": round(count / model_s, 2),
+    return {"precision": precision, "batch": enhancer.chain.streamers[0].batch, "compile": compile, "frames": count,
+            "model_only_fps": round(count / model_s, 2),
             "end_to_end_fps": round(count / e2e_s, 2), "ratio": round(model_s / e2e_s, 3),
             "max_diff_from_fp32_levels": diff,
             "peak_gpu_mib": round(torch.cuda.max_memory_allocated(dev) / 2**20, 1) if dev.type == "cuda" else None}

@@ -102,7 +102,7 @@ def test_frames_between_models_stay_on_the_device_rounded_as_a_lossless_file_wou
     """Model A's frames reach model B as tensors on the device (no numpy between them), holding the values
     A's numpy frames, read back, would give: the chain's frames are those of A's output given to B."""
     a, b = tiny_chain()
-    src = frames(6) if not deep else [f.astype(np.uint16) * 257 + 3 for f in frames(6)]
+    src = frames(6) if not deep else [f.astype(np.uint16) * 256 + 3 for f in frames(6)]
     stages = build_stages([("a", a), ("b", b)], "cpu", None, batch=2)
     between = list(stages[0].run(iter(src)))
     assert all(type(f).__name__ == "DeviceFrame" and f.high == deep for f in between)

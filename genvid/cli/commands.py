@@ -87,7 +87,8 @@ def add_enhance(sub) -> None:
         check_batch(a.batch)
         result = enhance(a.input, a.output, a.model or DEFAULT_MODEL, device=a.device, precision=a.precision,
                          batch=a.batch, compile=a.compile, tile=a.tile, tile_overlap=a.tile_overlap, codec=a.codec,
-                         crf=a.crf, pix_fmt=a.pix_fmt,                         fps=a.fps, sigma=a.sigma, strength=a.strength, overwrite=a.overwrite, resume=a.resume,
+                         crf=a.crf, pix_fmt=a.pix_fmt, fps=a.fps, sigma=a.sigma, strength=a.strength,
+                         overwrite=a.overwrite, resume=a.resume,
                          segment_frames=a.segment_frames, scene_cuts=not a.no_scene_cuts,
                          scene_threshold=DEFAULT_THRESHOLD if a.scene_threshold is None else a.scene_threshold,
                          accept_damaged=a.accept_damaged, subtitles=not a.no_subtitles, quiet=a.quiet)

@@ -89,18 +89,21 @@ def build_stages(models: list[tuple[str, nn.Module]], device, autocast_dtype, *,
         if net.kind == "window":
             stages.append(Streamer(windows[name], **common))
         elif net.kind == "recurrent":
-            stages.append(RecurrentStreamer(net, keep=_keep(models[i + 1:], batch), noise=noises[name], **common))
+            keep = _keep(models[i + 1:], batch, device)
+            stages.append(RecurrentStreamer(net, keep=keep, noise=noises[name], **common))
         else:
             stages.append(ChunkedStreamer(net, chunk=chunk, context=context, **common))
     return stages
 
 
-def _keep(later: list[tuple[str, nn.Module]], batch: int | None = 1) -> int:
+def _keep(later: list[tuple[str, nn.Module]], batch: int | None = 1, device="cpu") -> int:
     """States a recurrent model keeps: later models hold it ahead of the output, and resume it further back
     (a window model batching B frames reads up to 2 (B - 1) frames further ahead)."""
     if any(net.kind == "bidirectional" for _, net in later):
         return 1  # resumed from the start (a chunk's context reaches too far back to keep states for)
-    ahead = 2 * ((MAX_AUTO_BATCH if batch is None else batch) - 1)
+    if batch is None:  # auto: 1 on the CPU, at most MAX_AUTO_BATCH on a GPU
+        batch = MAX_AUTO_BATCH if torch.device(device).type == "cuda" else 1
+    ahead = 2 * (batch - 1)
     return 1 + sum(2 * net.window_radius + ahead if net.kind == "window" else net.lookahead for _, net in later)
 
 

@@ -84,7 +84,8 @@ def _compiled(fn, label: str):
         except Exception as e:  # torch._dynamo's BackendCompilerFailed and the like; not the model's own errors
             if type(e).__module__.startswith(("torch._dynamo", "torch._inductor")):
                 first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                raise GenvidError(f"--compile: torch.compile failed on {label} ({first}); run without --compile") from None
+                raise GenvidError(f"--compile: torch.compile failed on {label} ({first}); "
+                                  "run without --compile") from None
             raise
     return call
 

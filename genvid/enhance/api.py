@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from ..engine import Enhancer, model_chain
 from ..engine.tiling import check_tiles
-from ..engine.device import pick_device, pick_precision
+from ..engine.device import check_batch, pick_device, pick_precision
 from ..engine.scenes import DEFAULT_THRESHOLD
 from ..errors import GenvidError
 from ..io.damage import DamagedSource, Timeline, find_damage
@@ -82,6 +82,7 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
         raise GenvidError(f"--scene-threshold must lie between 0 and 1, got {scene_threshold}")
     if segment_frames is not None and segment_frames < 1:
         raise GenvidError(f"--segment-frames must be at least 1, got {segment_frames}")
+    check_batch(batch)
     folder_out = is_folder_output(output)
     dev = pick_device(device)
     dtype = pick_precision(precision, dev, deep_source=info.bit_depth > 8)
