@@ -6,10 +6,13 @@
 In order, each part timed and its failure recorded rather than fatal (the JSON says what failed and why):
 1. the machine: torch, the GPU's name, capability, memory, bf16 support, whether ffmpeg has NVENC;
 2. the dense matmul peak in bf16 (8192^3; --dry-run: fp32 256^3 on the CPU);
-3. `pytest -m gpu` (precision against fp32, NVENC, fp16 training): passed, failed, skipped;
+3. `pytest -m gpu` (precision against fp32, batched against batch 1, compiled against eager, NVENC, fp16
+   training): passed, failed, skipped;
 4. for each model (sr-x4, and sr-x4-flow where shipped): model-only fps of the Enhancer on in-memory
    frames and end-to-end fps of `genvid.enhance` on a clip, 480x270 in -> 1920x1080 out, in the chosen
-   precision, with peak GPU memory; the worst difference of fp16/bf16 from fp32 in 8-bit levels;
+   precision, with peak GPU memory, at `--batch` frames per call (auto: chosen from free memory; the JSON
+   gives the number) and with `--compile` through torch.compile; the worst difference of fp16/bf16 from
+   fp32 in 8-bit levels;
 5. training steps per second of recipes/sr-x4-flow.yaml on generated clips (the real data comes with
    the training kit, benchmarks/device_kit.py).
 Targets (the GPU issue): sr-x4 at 60 fps or more end to end at 1920x1080 out, end to end at least 0.9 of
@@ -87,7 +90,8 @@ def frames_of(clip: Path):
     return read_frames(clip)
 
 
-def model_speed(model: str, dev, dtype, clip: Path, frames: list, tmp: Path) -> dict:
+def model_speed(model: str, dev, dtype, clip: Path, frames: list, tmp: Path, batch: str = "auto",
+                compile: bool = False) -> dict:
     import numpy as np
     import torch
 
@@ -95,7 +99,7 @@ def model_speed(model: str, dev, dtype, clip: Path, frames: list, tmp: Path) -> 
     from genvid.engine import Enhancer
 
     fp32 = [f for f in Enhancer(model, dev, None, scene_threshold=None).run(frames[:4])]
-    enhancer = Enhancer(model, dev, dtype, scene_threshold=None)
+    enhancer = Enhancer(model, dev, dtype, scene_threshold=None, batch=batch, compile=compile)
     diff = max(int(np.abs(a.astype(int) - b.astype(int)).max())
                for a, b in zip(fp32, enhancer.run(frames[:4])))
     list(enhancer.run(frames[:4]))  # warm-up: kernels, allocator
@@ -106,11 +110,13 @@ def model_speed(model: str, dev, dtype, clip: Path, frames: list, tmp: Path) -> 
     count = sum(1 for _ in enhancer.run(frames))
     model_s = time.perf_counter() - start
     precision = {None: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}[dtype]
-    genvid.enhance(clip, tmp / "warm.mp4", model, device=str(dev), precision=precision, overwrite=True, quiet=True)
+    options = dict(device=str(dev), precision=precision, batch=batch, compile=compile, overwrite=True, quiet=True)
+    genvid.enhance(clip, tmp / "warm.mp4", model, **options)
     start = time.perf_counter()
-    genvid.enhance(clip, tmp / "out.mp4", model, device=str(dev), precision=precision, overwrite=True, quiet=True)
+    genvid.enhance(clip, tmp / "out.mp4", model, **options)
     e2e_s = time.perf_counter() - start
-    return {"precision": precision, "frames": count, "model_only_fps": round(count / model_s, 2),
+    return {"precision": precision, "batch": enhancer.chain.streamers[0].batch, "compile": compile, "frames": count,
+            "model_only_fps": round(count / model_s, 2),
             "end_to_end_fps": round(count / e2e_s, 2), "ratio": round(model_s / e2e_s, 3),
             "max_diff_from_fp32_levels": diff,
             "peak_gpu_mib": round(torch.cuda.max_memory_allocated(dev) / 2**20, 1) if dev.type == "cuda" else None}
@@ -145,6 +151,9 @@ def main(argv=None) -> int:
     p.add_argument("--dry-run", action="store_true", help="the same code on the CPU at tiny sizes")
     p.add_argument("--models", default="sr-x4,sr-x4-flow", help="models to time, those shipped (default sr-x4,sr-x4-flow)")
     p.add_argument("--frames", type=int, default=None, help="frames per timing (default 120; dry run 3)")
+    p.add_argument("--batch", default="auto", help="frames per model call, as genvid enhance --batch (default auto)")
+    p.add_argument("--compile", action="store_true", help="time the models through torch.compile (genvid enhance "
+                                                             "--compile); the warm-up run compiles them")
     a = p.parse_args(argv)
     import torch
 
@@ -165,7 +174,7 @@ def main(argv=None) -> int:
         clip = make_clip(tmp / "in.mp4", w, h, frames_n)
         frames = frames_of(clip)
         for model in [m for m in a.models.split(",") if m in shipped]:
-            timed(results, f"speed_{model}", model_speed, model, dev, dtype, clip, frames, tmp)
+            timed(results, f"speed_{model}", model_speed, model, dev, dtype, clip, frames, tmp, a.batch, a.compile)
         timed(results, "training", train_speed, dev, a.dry_run, tmp)
     results["targets"] = {"sr-x4_end_to_end_fps": 60, "end_to_end_over_model_only": 0.9, "precision_levels": 2}
     out = Path(a.out)

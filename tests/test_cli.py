@@ -148,6 +148,8 @@ def test_enhance_cli_chain_sigma_and_strength(clip_maker, tiny_denoise_dir, tmp_
     ("negative overlap", "--tile-overlap must be 0 or more"),
     ("tiny tile", r"--tile 3 is too small for model tiny-x4: .* at least 17"),
     ("junk first frame", r"cannot read the frame .*0001.png: not an image"),
+    ("zero batch", r"--batch must be auto or a number of frames of 1 or more, got '0'"),
+    ("word batch", r"--batch must be auto or a number of frames of 1 or more, got 'many'"),
 ])
 def test_enhance_input_and_option_errors_are_one_line(case, needle, clip_maker, tiny_model_dir, tmp_path, cli):
     src, options = clip_maker("in.mp4", size="64x48", frames=2), []
@@ -155,6 +157,8 @@ def test_enhance_input_and_option_errors_are_one_line(case, needle, clip_maker, 
         options = ["--tile", "32", "--tile-overlap", "-1"]
     elif case == "tiny tile":
         options = ["--tile", "3"]
+    elif case.endswith("batch"):
+        options = ["--batch", "0" if case == "zero batch" else "many"]
     else:
         src = tmp_path / "frames"
         src.mkdir()

@@ -95,3 +95,20 @@ def test_an_interrupted_chain_resumes_to_the_same_frames(clip_maker, tiny_denois
     assert 0 < result["resumed_from"] <= 13 and result["resumed_from"] % 5 == 0
     a, b = read_frames(out), read_frames(tmp_path / "whole.mkv")
     assert len(a) == len(b) == 24 and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("deep", [False, True])
+def test_frames_between_models_stay_on_the_device_rounded_as_a_lossless_file_would(deep):
+    """Model A's frames reach model B as tensors on the device (no numpy between them), holding the values
+    A's numpy frames, read back, would give: the chain's frames are those of A's output given to B."""
+    a, b = tiny_chain()
+    src = frames(6) if not deep else [f.astype(np.uint16) * 256 + 3 for f in frames(6)]
+    stages = build_stages([("a", a), ("b", b)], "cpu", None, batch=2)
+    between = list(stages[0].run(iter(src)))
+    assert all(type(f).__name__ == "DeviceFrame" and f.high == deep for f in between)
+    whole = list(ChainStreamer(build_stages([("a", a), ("b", b)], "cpu", None, batch=2)).run(iter(src)))
+    def alone(net, given):  # at the same batch: batches of 16-bit frames may differ by 1 of 65535 levels
+        return list(ChainStreamer(build_stages([("m", net)], "cpu", None, batch=2)).run(iter(given)))
+    one_by_one = alone(b, alone(a, src))
+    assert all(x.dtype == (np.uint16 if deep else np.uint8) for x in whole)
+    assert all(np.array_equal(x, y) for x, y in zip(whole, one_by_one)) and len(whole) == 6

@@ -109,3 +109,9 @@ def test_default_context_stays_within_the_measured_tolerance_on_real_weights(tmp
     def psnr_y(pred):
         return np.mean([frame_scores(p, r, crop=4)["psnr_y"] for p, r in zip(pred, hr)])
     assert abs(psnr_y(out) - psnr_y(whole)) <= 0.05
+
+
+def test_tiles_in_batches_give_the_frames_of_one_tile_at_a_time(model):
+    frames = lavfi_frames("testsrc2", 6, size=(32, 24))
+    one = run(chunked(model, 3, 1, tile=16, tile_overlap=4, batch=1), frames)
+    assert same(run(chunked(model, 3, 1, tile=16, tile_overlap=4, batch=3), frames), one)

@@ -134,3 +134,17 @@ def test_a_recurrent_model_before_a_window_keeps_states_far_enough_back(two_shot
     for k, state in states.items():
         assert state is not None and int(state["0.frame"][0]) == k - 2  # the window needs 2 frames before k
         assert same(run(enhancer, frames, start=k, state=state), whole[k:])
+
+
+@pytest.mark.parametrize("batch", [2, 4])
+def test_tiles_in_batches_give_the_frames_of_one_tile_at_a_time(two_shots, batch):
+    """Frames stay in time order; tiles of one shape share a call (the 32x24 frames make 4 tiles of 2
+    shapes); a state taken in batches resumes to the same frames."""
+    frames = two_shots[0] + two_shots[1]
+    one = run(Enhancer(tiny_recurrent(), "cpu", "fp32", tile=16, tile_overlap=4, batch=1), frames)
+    enhancer = Enhancer(tiny_recurrent(), "cpu", "fp32", tile=16, tile_overlap=4, batch=batch)
+    out, states = states_during(enhancer, frames, [4])
+    assert same(out, one)
+    resumed = run(Enhancer(tiny_recurrent(), "cpu", "fp32", tile=16, tile_overlap=4, batch=batch), frames,
+                  start=4, state=states[4])
+    assert same(resumed, one[4:])

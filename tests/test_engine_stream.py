@@ -62,7 +62,7 @@ def test_starting_late_runs_the_model_only_on_the_context(window_model, two_shot
     streamer = Streamer(window_model, "cpu")
     seen = []
     encode = streamer._encode
-    streamer._encode = lambda f: seen.append(f) or encode(f)
+    streamer._encode = lambda todo, cache: seen.extend(todo) or encode(todo, cache)
     assert len(list(streamer.run(frames, start=9))) == len(frames) - 9
     assert len(seen) == len(frames) - 9 + window_model.radius
 
@@ -83,4 +83,44 @@ def test_sixteen_bit_frames_go_through_without_an_8bit_step():
     frames = [rng.integers(0, 65536, size=(9, 11, 3), dtype=np.uint16) for _ in range(3)]
     out = run(WindowModel(Identity()), frames, high_bit_depth=True)
     assert all(o.dtype == np.uint16 for o in out)
+    assert same(out, frames)
+
+
+def denoiser():
+    from genvid.models import SlidingWindowRestore
+
+    torch.manual_seed(1)
+    net = SlidingWindowRestore(channels=4, blocks=1, radius=2, noise_map=True).eval()
+    net.tail.reset_parameters()  # not the identity
+    return WindowModel(net)
+
+
+@pytest.mark.parametrize("kind", ["sr", "denoise"])
+@pytest.mark.parametrize("tile", [0, 16])
+@pytest.mark.parametrize("batch", [2, 5])
+def test_batched_windows_give_the_frames_of_batch_one(window_model, two_shots, kind, tile, batch):
+    """N frames encoded and N windows decoded per call: on the CPU the very frames of one at a time, with
+    tiles, across a scene cut, and resumed late (a noise-map denoiser: each frame keeps its own level)."""
+    model = window_model if kind == "sr" else denoiser()
+    frames = two_shots[0] + two_shots[1]
+    options = dict(scene_threshold=DEFAULT_THRESHOLD, tile=tile, overlap=model.receptive_radius if tile else None)
+    one = run(model, frames, batch=1, **options)
+    assert same(run(model, frames, batch=batch, **options), one)
+    assert same(run(model, frames, batch=batch, start=6, **options), one[6:])
+
+
+def test_batches_encode_n_frames_per_call(window_model, two_shots):
+    frames = two_shots[0] + two_shots[1]
+    streamer = Streamer(window_model, "cpu", batch=4)
+    sizes = []
+    encode = streamer._encode
+    streamer._encode = lambda todo, cache: sizes.append(len(todo)) or encode(todo, cache)
+    assert len(list(streamer.run(frames))) == 13 and sizes == [4, 4, 4, 1]
+
+
+def test_frames_of_another_size_start_a_new_batch():
+    """A single-frame model takes frames of any size; a batch holds frames of one size only."""
+    rng = np.random.default_rng(2)
+    frames = [rng.integers(0, 256, (9 + 2 * (i // 3), 11, 3), dtype=np.uint8) for i in range(7)]
+    out = run(WindowModel(Identity()), frames, batch=4)
     assert same(out, frames)

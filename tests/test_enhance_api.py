@@ -274,6 +274,17 @@ def test_a_chain_equals_its_models_applied_in_order_through_lossless_frames(clip
         assert np.abs(a.astype(int) - b.astype(int)).max() <= 2
 
 
+def test_batched_frames_are_those_of_batch_one(clip_maker, tiny_denoise_dir, tmp_path):
+    """--batch changes how many frames go through a model per call, not the frames (a chain, PNG output)."""
+    src = clip_maker("in.mp4", size="40x32", frames=7)
+    genvid.enhance(src, tmp_path / "one", "tiny-dn,tiny-x4", quiet=True, batch=1)
+    genvid.enhance(src, tmp_path / "three", "tiny-dn,tiny-x4", quiet=True, batch="3")
+    one, three = read_frames(tmp_path / "one"), read_frames(tmp_path / "three")
+    assert len(one) == len(three) == 7 and all(np.array_equal(a, b) for a, b in zip(one, three))
+    with pytest.raises(GenvidError, match="--batch must be auto or a number of frames of 1 or more"):
+        genvid.enhance(src, tmp_path / "bad", "tiny-dn,tiny-x4", quiet=True, batch=0)
+
+
 def test_a_chain_decodes_once_and_encodes_once(clip_maker, tiny_denoise_dir, tmp_path, monkeypatch):
     import subprocess
 

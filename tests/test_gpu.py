@@ -1,4 +1,5 @@
-"""On a CUDA GPU: reduced precision against fp32, NVENC, fp16 training.  Marked `gpu`: skipped elsewhere.
+"""On a CUDA GPU: reduced precision against fp32, batched against one frame at a time, compiled against
+eager, NVENC, fp16 training.  Marked `gpu`: skipped elsewhere.
 
 Run by benchmarks/device_check.py on a lent GPU; `pytest -m gpu` selects them."""
 import subprocess
@@ -36,6 +37,40 @@ def test_gpu_output_within_two_levels_of_the_cpu():
     cpu = list(Enhancer("sr-x4", "cpu", None, scene_threshold=None).run(clip))
     gpu = list(Enhancer("sr-x4", "cuda", None, scene_threshold=None).run(clip))
     assert max(int(np.abs(a.astype(int) - b.astype(int)).max()) for a, b in zip(cpu, gpu)) <= 2
+
+
+def worst(a, b) -> int:
+    return max(int(np.abs(x.astype(int) - y.astype(int)).max()) for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("precision", [None, torch.bfloat16])
+def test_batched_within_one_level_of_batch_one(precision):
+    """Pinned frames, conversion and rounding on the device, 4 frames per call, tiled and not."""
+    clip = frames(9)
+    for tile in (0, 64):
+        one = list(Enhancer("sr-x4", "cuda", precision, scene_threshold=None, tile=tile, batch=1).run(clip))
+        four = list(Enhancer("sr-x4", "cuda", precision, scene_threshold=None, tile=tile, batch=4).run(clip))
+        assert len(four) == 9 and worst(one, four) <= 1, (tile, worst(one, four))
+
+
+def test_a_chain_on_the_gpu_within_two_levels_of_the_cpu():
+    if "denoise" not in SHIPPED:
+        pytest.skip("denoise is not shipped here")
+    clip = frames(4, 64, 48)
+    cpu = list(Enhancer("denoise,sr-x4", "cpu", None, scene_threshold=None).run(clip))
+    gpu = list(Enhancer("denoise,sr-x4", "cuda", None, scene_threshold=None).run(clip))
+    assert worst(cpu, gpu) <= 2
+
+
+def test_compiled_within_one_level_of_eager():
+    from genvid.models import SlidingWindowSR
+
+    torch.manual_seed(0)
+    net = SlidingWindowSR(channels=16, blocks=2, radius=1).eval()
+    clip = frames(6, 96, 64)
+    eager = list(Enhancer(net, "cuda", None, scene_threshold=None, batch=3).run(clip))
+    compiled = list(Enhancer(net, "cuda", None, scene_threshold=None, batch=3, compile=True).run(clip))
+    assert worst(eager, compiled) <= 1
 
 
 def test_nvenc_encodes_where_the_gpu_has_it(tmp_path):

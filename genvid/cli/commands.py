@@ -39,7 +39,13 @@ def add_enhance(sub) -> None:
                    help="multiplies a denoiser's noise level, given or estimated: below 1 keeps more grain (default 1)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default auto)")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
-                   help="auto: fp16 on GPU, fp32 on CPU; fp16 is refused on CPU")
+                   help="auto: bf16 on a GPU that has it (else fp16, or fp32 for sources deeper than 8 bits), fp32 "
+                        "on CPU; fp16 is refused on CPU")
+    p.add_argument("--batch", default="auto",
+                   help="frames per model call (sliding-window models; others batch their tiles); auto: 1 on CPU, "
+                        "up to 8 on a GPU from its free memory (default auto)")
+    p.add_argument("--compile", action="store_true",
+                   help="run the models through torch.compile (fixed frame size; the first frames wait for it)")
     p.add_argument("--tile", type=int, default=0, help="tile size in input pixels for large frames (0: whole frame)")
     p.add_argument("--tile-overlap", type=int, default=None,
                    help="context around each tile in input pixels (default: the model's receptive radius)")
@@ -74,12 +80,15 @@ def add_enhance(sub) -> None:
         for name in [model] if Path(model).exists() else [m.strip() for m in model.split(",")]:
             if name:  # an empty name is the chain's own error, below
                 resolve(name)
+        from ..engine.device import check_batch
         from ..enhance.api import enhance
         from ..engine.scenes import DEFAULT_THRESHOLD
 
+        check_batch(a.batch)
         result = enhance(a.input, a.output, a.model or DEFAULT_MODEL, device=a.device, precision=a.precision,
-                         tile=a.tile, tile_overlap=a.tile_overlap, codec=a.codec, crf=a.crf, pix_fmt=a.pix_fmt,
-                         fps=a.fps, sigma=a.sigma, strength=a.strength, overwrite=a.overwrite, resume=a.resume,
+                         batch=a.batch, compile=a.compile, tile=a.tile, tile_overlap=a.tile_overlap, codec=a.codec,
+                         crf=a.crf, pix_fmt=a.pix_fmt, fps=a.fps, sigma=a.sigma, strength=a.strength,
+                         overwrite=a.overwrite, resume=a.resume,
                          segment_frames=a.segment_frames, scene_cuts=not a.no_scene_cuts,
                          scene_threshold=DEFAULT_THRESHOLD if a.scene_threshold is None else a.scene_threshold,
                          accept_damaged=a.accept_damaged, subtitles=not a.no_subtitles, quiet=a.quiet)

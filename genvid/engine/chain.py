@@ -3,7 +3,8 @@
 Each model's streamer pulls the frames the one before it yields, as they are produced, so memory stays
 bounded per model whatever the length.  Between models numpy frames are rounded to the source's depth
 (8 bits, or 16 for deeper sources), exactly as if each model had written a lossless file for the next
-to read; tensor frames go on as floats.
+to read, but on the device (`frames.DeviceFrame`: no copy to the host and back); tensor frames go on as
+floats.
 
 Scene cuts are found once, on the source, by the first model's streamer; the later ones stop at the
 same frames.  Resuming at output frame S, each model is asked from which of its input frames it needs
@@ -22,7 +23,7 @@ from torch import nn
 from ..errors import GenvidError
 from .chunked import ChunkedStreamer
 from .contract import check_model
-from .device import model_precision
+from .device import MAX_AUTO_BATCH, model_precision, prepare_model
 from .noise import NoiseLevel
 from .recurrent import RecurrentStreamer, state_frame
 from .stream import Streamer
@@ -42,9 +43,12 @@ def model_chain(model) -> list[str]:
     return names
 
 
-def load_models(model, device: torch.device) -> list[tuple[str, nn.Module]]:
+def load_models(model, device: torch.device, dtype: torch.dtype | None = None,
+                compile: bool = False) -> list[tuple[str, nn.Module]]:
     """(name, module) of each model of a chain: names or paths ("denoise,sr-x4", a list) are loaded, modules
-    are taken as they are; each is checked against the contract of its kind."""
+    are taken as they are (a copy when the run changes them); each is checked against the contract of its
+    kind and prepared for the run (`device.prepare_model`: weights in `dtype`, channels-last on CUDA,
+    `compile`)."""
     from ..models.registry import load_model
 
     items = list(model) if isinstance(model, (list, tuple)) else [model]
@@ -60,15 +64,18 @@ def load_models(model, device: torch.device) -> list[tuple[str, nn.Module]]:
             raise GenvidError(f"model '{name}' makes videos from noise (task synthesis) and cannot enhance one; "
                               f"use `genvid synth --model {name} OUTDIR`")
         check_model(net, name)
-        loaded.append((name, net))
+        loaded.append((name, prepare_model(net, name, device, model_precision(net, dtype), compile=compile,
+                                           copy=isinstance(item, nn.Module))))
     return loaded
 
 
 def build_stages(models: list[tuple[str, nn.Module]], device, autocast_dtype, *, tile: int = 0,
                  overlap: int | None = None, scene_threshold: float | None = None, sigma: float | None = None,
-                 strength: float = 1.0, chunk: int | None = None, context: int | None = None) -> list:
-    """One streamer per model; the first finds the scene cuts, the later ones read them.  Each runs in
-    `autocast_dtype`, or in fp32 if the model says it cannot run in it (`device.model_precision`)."""
+                 strength: float = 1.0, chunk: int | None = None, context: int | None = None,
+                 batch: int | None = 1) -> list:
+    """One streamer per model; the first finds the scene cuts, the later ones read them; every model but
+    the last hands its frames on on the device.  `batch`: frames (tiles) per call, None for auto.  Each
+    runs in `autocast_dtype`, or in fp32 if the model says it cannot run in it (`device.model_precision`)."""
     windows = {name: WindowModel(net, sigma, strength, name) for name, net in models if net.kind == "window"}
     noises = {name: NoiseLevel(net, sigma, strength) for name, net in models}
     if (sigma is not None or strength != 1.0) and not any(n.noise_map for n in noises.values()):
@@ -78,21 +85,27 @@ def build_stages(models: list[tuple[str, nn.Module]], device, autocast_dtype, *,
     stages: list = []
     for i, (name, net) in enumerate(models):
         common = dict(device=device, autocast_dtype=model_precision(net, autocast_dtype), tile=tile, overlap=overlap,
-                      scene_threshold=scene_threshold if i == 0 else None, cuts_from=stages[0] if i else None)
+                      scene_threshold=scene_threshold if i == 0 else None, cuts_from=stages[0] if i else None,
+                      batch=batch, on_device=i < len(models) - 1)
         if net.kind == "window":
             stages.append(Streamer(windows[name], **common))
         elif net.kind == "recurrent":
-            stages.append(RecurrentStreamer(net, keep=_keep(models[i + 1:]), noise=noises[name], **common))
+            keep = _keep(models[i + 1:], batch, device)
+            stages.append(RecurrentStreamer(net, keep=keep, noise=noises[name], **common))
         else:
             stages.append(ChunkedStreamer(net, chunk=chunk, context=context, **common))
     return stages
 
 
-def _keep(later: list[tuple[str, nn.Module]]) -> int:
-    """States a recurrent model keeps: later models hold it ahead of the output, and resume it further back."""
+def _keep(later: list[tuple[str, nn.Module]], batch: int | None = 1, device="cpu") -> int:
+    """States a recurrent model keeps: later models hold it ahead of the output, and resume it further back
+    (a window model batching B frames reads up to 2 (B - 1) frames further ahead)."""
     if any(net.kind == "bidirectional" for _, net in later):
         return 1  # resumed from the start (a chunk's context reaches too far back to keep states for)
-    return 1 + sum(2 * net.window_radius if net.kind == "window" else net.lookahead for _, net in later)
+    if batch is None:  # auto: 1 on the CPU, at most MAX_AUTO_BATCH on a GPU
+        batch = MAX_AUTO_BATCH if torch.device(device).type == "cuda" else 1
+    ahead = 2 * (batch - 1)
+    return 1 + sum(2 * net.window_radius + ahead if net.kind == "window" else net.lookahead for _, net in later)
 
 
 class ChainStreamer:

@@ -13,7 +13,8 @@ The defaults come from measuring chunked against whole-clip output (`benchmarks/
 "Recurrent and bidirectional models"): with N=DEFAULT_CHUNK and M=DEFAULT_CONTEXT chunked output stays
 within 0.05 dB PSNR-Y of whole-clip output on vimeo7/val and davis, even where every chunk is short.
 Tiling runs each tile through the model on its own (its own flow), blended over half the overlap: the
-output then differs from untiled output.
+output then differs from untiled output.  Tiles of the same shape go through the model together, up to
+`batch` at a time.
 """
 from __future__ import annotations
 
@@ -31,8 +32,10 @@ DEFAULT_CONTEXT = 8  # M: frames of context on each side
 class ChunkedStreamer(Stage):
     def __init__(self, model, device, autocast_dtype: torch.dtype | None = None, tile: int = 0,
                  overlap: int | None = None, high_bit_depth: bool | None = None, scene_threshold: float | None = None,
-                 cuts_from: Stage | None = None, chunk: int | None = None, context: int | None = None):
-        super().__init__(model, device, autocast_dtype, tile, overlap, high_bit_depth, scene_threshold, cuts_from)
+                 cuts_from: Stage | None = None, chunk: int | None = None, context: int | None = None,
+                 batch: int | None = 1, on_device: bool = False):
+        super().__init__(model, device, autocast_dtype, tile, overlap, high_bit_depth, scene_threshold, cuts_from,
+                         batch, on_device)
         self.chunk = DEFAULT_CHUNK if chunk is None else int(chunk)
         self.context = DEFAULT_CONTEXT if context is None else int(context)
         if self.chunk < 1 or self.context < 0:
@@ -63,10 +66,13 @@ class ChunkedStreamer(Stage):
         if len(tiles) == 1:
             with self._autocast():
                 return self.m(clip[None])[0].float()
-        outs = []
-        for t in tiles:
+        outs: list = [None] * len(tiles)
+        for group in self._groups(tiles, self.batch_size(*clip.shape[-2:])):  # tiles of one shape, in one call
+            crops = [clip[None, :, :, tiles[i].y0:tiles[i].y1, tiles[i].x0:tiles[i].x1] for i in group]
             with self._autocast():
-                outs.append(self.m(clip[None, :, :, t.y0:t.y1, t.x0:t.x1])[0].float())
+                out = self.m(crops[0] if len(crops) == 1 else torch.cat(crops)).float()
+            for k, i in enumerate(group):
+                outs[i] = out[k]
         result = []
         for i in range(clip.shape[0]):
             blend = self._blender(clip[i], exact=False)
@@ -84,7 +90,7 @@ class ChunkedStreamer(Stage):
         for frame in frames:
             self._see(detector, frame, n)
             if n >= keep_from:
-                buf[n] = (self._input(frame)[0], frame)
+                buf[n] = (self._inputs([frame])[0], frame)
             n += 1
             t = yield from self._ready(buf, t, n, ended=False)
         yield from self._ready(buf, t, n, ended=True)
@@ -94,8 +100,7 @@ class ChunkedStreamer(Stage):
         while t < seen and (span := self.span(t, seen, ended)) is not None:
             lo, c, e, hi = span
             out = self._forward(torch.stack([buf[j][0] for j in range(lo, hi)]))
-            for j in range(max(t, c), e):
-                yield self._output(out[j - lo], buf[j][1])
+            yield from self._outputs(out[max(t, c) - lo:e - lo], [buf[j][1] for j in range(max(t, c), e)])
             t = e
             for j in [j for j in buf if j < e - self.context]:
                 del buf[j]

@@ -1,7 +1,9 @@
-"""Device and precision names ("auto", "cpu", "cuda[:N]"; "auto", "fp32", "fp16", "bf16") -> torch objects."""
+"""Device and precision names ("auto", "cpu", "cuda[:N]"; "auto", "fp32", "fp16", "bf16") -> torch objects;
+frames per model call (--batch); a model prepared for the run (weights in its precision, channels-last, compiled)."""
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from ..errors import GenvidError
 
@@ -48,3 +50,85 @@ def model_precision(model, dtype: torch.dtype | None) -> torch.dtype | None:
     if dtype == torch.bfloat16 and not getattr(model, "supports_bfloat16", True):
         return None
     return dtype
+
+
+# --batch auto on a GPU: frames per model call, bounded; memory per frame guessed from the output size
+# (a heuristic, not yet checked on a GPU: about 64 float32 values of activations per output pixel)
+MAX_AUTO_BATCH = 8
+BYTES_PER_OUTPUT_PIXEL = 256
+FREE_SHARE = 0.25  # of the GPU's free memory, when the run starts
+KIND_METHODS = {"window": ("encode", "decode"), "recurrent": ("encode", "cell"), "bidirectional": ("forward",)}
+
+
+def check_batch(batch) -> int | None:
+    """--batch: "auto" (or None) -> None, else the number of frames per model call (1 or more)."""
+    if batch is None or batch == "auto":
+        return None
+    try:
+        n = int(batch)
+    except (TypeError, ValueError):
+        n = 0
+    if n < 1 or (isinstance(batch, float) and batch != n):
+        raise GenvidError(f"--batch must be auto or a number of frames of 1 or more, got '{batch}'")
+    return n
+
+
+def auto_batch(device: torch.device, height: int, width: int, scale: int) -> int:
+    """Frames (or tiles) per model call when --batch is auto: 1 on the CPU (batching gains nothing there and
+    delays the first frame); on a GPU as many frames of `height` x `width` input pixels (a tile's, when
+    tiled) as FREE_SHARE of its free memory holds at BYTES_PER_OUTPUT_PIXEL, from 1 to MAX_AUTO_BATCH."""
+    if device.type != "cuda":
+        return 1
+    free, _ = torch.cuda.mem_get_info(device)
+    per_frame = height * width * scale * scale * BYTES_PER_OUTPUT_PIXEL
+    return max(1, min(MAX_AUTO_BATCH, int(free * FREE_SHARE // max(per_frame, 1))))
+
+
+def _compiled(fn, label: str):
+    """`fn` through torch.compile for fixed shapes; a compiler that fails says so in one line."""
+    compiled = torch.compile(fn, dynamic=False)
+
+    def call(*args, **kwargs):
+        try:
+            return compiled(*args, **kwargs)
+        except Exception as e:  # torch._dynamo's BackendCompilerFailed and the like; not the model's own errors
+            if type(e).__module__.startswith(("torch._dynamo", "torch._inductor")):
+                first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                raise GenvidError(f"--compile: torch.compile failed on {label} ({first}); "
+                                  "run without --compile") from None
+            raise
+    return call
+
+
+def check_compile() -> None:
+    """One line when torch.compile cannot run here (an old torch, or a Python dynamo does not support)."""
+    if not hasattr(torch, "compile"):
+        raise GenvidError(f"--compile needs torch.compile (torch 2.0 or later); this is torch {torch.__version__}")
+    from torch import _dynamo
+
+    if not _dynamo.is_dynamo_supported():
+        raise GenvidError("--compile: torch.compile is not supported on this Python; run without --compile")
+
+
+def prepare_model(net, name: str, device: torch.device, dtype: torch.dtype | None, *, compile: bool = False,
+                  channels_last: bool | None = None, copy: bool = False):
+    """The model as the run uses it: the weights of its convolution and linear layers cast once to the
+    run's precision `dtype` (autocast still runs the ops, so the output is that of autocast over fp32
+    weights, without re-casting them at every call), channels-last on CUDA (`channels_last` None), and with
+    `compile` its kind's per-frame methods through torch.compile.  `copy`: a caller's module, left as given."""
+    from copy import deepcopy
+
+    channels_last = device.type == "cuda" if channels_last is None else channels_last
+    if copy and (dtype is not None or channels_last or compile):
+        net = deepcopy(net)
+    if dtype is not None:
+        for m in net.modules():
+            if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)):
+                m.to(dtype)
+    if channels_last:
+        net.to(memory_format=torch.channels_last)
+    if compile:
+        check_compile()
+        for method in KIND_METHODS[net.kind]:
+            setattr(net, method, _compiled(getattr(net, method), f"{name}.{method}"))
+    return net

@@ -13,6 +13,12 @@ frame with their state carried (`recurrent.py`), bidirectional ones over chunks 
 reset every model's temporal context.  Numpy frames come back as numpy frames (rounded to 8 bits, or
 16 for 16-bit input or with `high_bit_depth`), tensors as float tensors on the device.
 
+On a device: `batch` frames go through a sliding-window model in one call (recurrent and bidirectional
+models batch their tiles), "auto" choosing 1 on the CPU and up to 8 on a GPU from its free memory;
+weights are cast once to the run's precision, channels-last and cudnn's autotuning on CUDA, and with
+`compile` the models' per-frame methods go through torch.compile (fixed shapes).  Frames travel in
+pinned memory and are converted and rounded on the device (`frames.py`).
+
 Resuming: `run(frames, start=k, state=s)` gives frames k onwards of what `run(frames)` gives, given all
 the frames from the first (they pass the cut detector; only the context goes through the models).
 `state_at(k)`, asked while frame k-1 is the last one taken from `run`, holds what recurrent models need to
@@ -27,7 +33,7 @@ from collections.abc import Iterable, Iterator
 import torch
 
 from .chain import ChainStreamer, build_stages, load_models
-from .device import pick_device, pick_precision
+from .device import check_batch, check_compile, pick_device, pick_precision
 from .scenes import DEFAULT_THRESHOLD
 
 
@@ -35,13 +41,18 @@ class Enhancer:
     def __init__(self, model, device: str | torch.device = "auto", precision: str | torch.dtype | None = "auto", *,
                  tile: int = 0, tile_overlap: int | None = None, scene_threshold: float | None = DEFAULT_THRESHOLD,
                  sigma: float | None = None, strength: float = 1.0, chunk_frames: int | None = None,
-                 chunk_context: int | None = None):
+                 chunk_context: int | None = None, batch: int | str | None = "auto", compile: bool = False):
         self.device = pick_device(device)
         self.dtype = pick_precision(precision, self.device) if isinstance(precision, str) else precision
-        self.models = load_models(model, self.device)
+        self.batch = check_batch(batch)  # None: auto
+        if compile:
+            check_compile()
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed frame sizes: each layer's fastest kernel, found once
+        self.models = load_models(model, self.device, self.dtype, compile)
         self.chain = ChainStreamer(build_stages(self.models, self.device, self.dtype, tile=tile, overlap=tile_overlap,
                                                 scene_threshold=scene_threshold, sigma=sigma, strength=strength,
-                                                chunk=chunk_frames, context=chunk_context))
+                                                chunk=chunk_frames, context=chunk_context, batch=self.batch))
         self._next = 0  # the next output frame of the current run
 
     @property

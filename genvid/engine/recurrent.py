@@ -12,6 +12,9 @@ again: the model then runs from the state's frame (any frame at or before `start
 before it only pass the cut detector.  Without a state, the model runs from the first frame it is given,
 resetting at every cut on the way, which is exact too, only slower.
 
+Tiles of the same shape go through `encode` and `cell` together, up to `batch` at a time (frames stay
+in time order: frame t+1 needs frame t's state).
+
 Tiling: each tile carries its own hidden state and its own optical flow, estimated on the tile alone,
 so motion that crosses a tile's border is seen differently from the whole frame and the output differs
 from untiled output (the tiles are blended over half their overlap to hide the seams); see the README,
@@ -35,8 +38,10 @@ class RecurrentStreamer(Stage):
 
     def __init__(self, model, device, autocast_dtype: torch.dtype | None = None, tile: int = 0,
                  overlap: int | None = None, high_bit_depth: bool | None = None, scene_threshold: float | None = None,
-                 cuts_from: Stage | None = None, keep: int = 1, noise: NoiseLevel | None = None):
-        super().__init__(model, device, autocast_dtype, tile, overlap, high_bit_depth, scene_threshold, cuts_from)
+                 cuts_from: Stage | None = None, keep: int = 1, noise: NoiseLevel | None = None,
+                 batch: int | None = 1, on_device: bool = False):
+        super().__init__(model, device, autocast_dtype, tile, overlap, high_bit_depth, scene_threshold, cuts_from,
+                         batch, on_device)
         self.noise = noise or NoiseLevel(model)  # a denoiser's noise-map level, per whole frame
         self.history: deque = deque(maxlen=keep)  # (next frame, previous frame, hidden per tile), newest last
 
@@ -48,16 +53,21 @@ class RecurrentStreamer(Stage):
         """The state that resumes the stream at `frame` (on the CPU), if it is one of the kept ones."""
         for at, prev, hidden in self.history:
             if at == frame:
-                state = {"frame": torch.tensor([at]), "prev": prev.cpu()}
-                return state | {f"hidden.{i}": h.cpu() for i, h in enumerate(hidden)}
+                state = {"frame": torch.tensor([at]), "prev": prev.to("cpu", copy=True)}
+                # copies: a tile's state may be a view of its batch's (safetensors keeps no shared memory)
+                return state | {f"hidden.{i}": h.to("cpu", copy=True) for i, h in enumerate(hidden)}
         return None
 
     @torch.inference_mode()
     def _encode(self, frame) -> tuple:
-        x = self._input(frame)
+        x = self._inputs([frame])
         tiles, level = self._tiles(x), self.noise(x)
-        with self._autocast():
-            feats = [self.noise.encode(x[..., t.y0:t.y1, t.x0:t.x1], level) for t in tiles]
+        feats: list = [None] * len(tiles)
+        for group in self._groups(tiles, self.batch_size(*x.shape[-2:])):
+            with self._autocast():
+                out = self.noise.encode(_cat([_crop(x, tiles[i]) for i in group]), level)
+            for k, i in enumerate(group):
+                feats[i] = out[k:k + 1]
         return x, tiles, feats, frame
 
     @torch.inference_mode()
@@ -69,16 +79,21 @@ class RecurrentStreamer(Stage):
         if len(tiles) == 1:
             with self._autocast():
                 out, h = self.m.cell(x, feats[0], ahead[0], prev, None if hidden is None else hidden[0])
-            return self._output(out[0], like), [h]
-        blend, new = self._blender(x, exact=False), []
-        for i, t in enumerate(tiles):
-            crop = (..., slice(t.y0, t.y1), slice(t.x0, t.x1))
+            return self._outputs(out, [like])[0], [h]
+        outs: list = [None] * len(tiles)
+        new: list = [None] * len(tiles)
+        for group in self._groups(tiles, self.batch_size(*x.shape[-2:])):  # tiles of one shape, in one call
             with self._autocast():
-                out, h = self.m.cell(x[crop], feats[i], ahead[i], None if prev is None else prev[crop],
-                                     None if hidden is None else hidden[i])
-            blend.add(t, out[0])
-            new.append(h)
-        return self._output(blend.result(), like), new
+                out, h = self.m.cell(_cat([_crop(x, tiles[i]) for i in group]), _cat([feats[i] for i in group]),
+                                     _cat([ahead[i] for i in group]),
+                                     None if prev is None else _cat([_crop(prev, tiles[i]) for i in group]),
+                                     None if hidden is None else _cat([hidden[i] for i in group]))
+            for k, i in enumerate(group):
+                outs[i], new[i] = out[k], h[k:k + 1]
+        blend = self._blender(x, exact=False)
+        for t, out in zip(tiles, outs):
+            blend.add(t, out)
+        return self._outputs(blend.result()[None], [like])[0], new
 
     def _restore(self, state: dict) -> tuple[torch.Tensor, list]:
         count = sum(k.startswith("hidden.") for k in state)
@@ -118,6 +133,14 @@ class RecurrentStreamer(Stage):
         out, hidden = self._step(cur, ahead[2], prev, hidden)
         self.history.append((t + 1, cur[0], hidden))
         return out, cur[0], hidden
+
+
+def _crop(x: torch.Tensor, t) -> torch.Tensor:
+    return x[..., t.y0:t.y1, t.x0:t.x1]
+
+
+def _cat(parts: list[torch.Tensor]) -> torch.Tensor:
+    return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
 def state_frame(state: dict | None) -> int | None:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 
 import torch
 
+from .frames import frame_size
 from .stage import Stage
 from .window import WindowModel
 
@@ -26,34 +27,44 @@ class Streamer(Stage):
 
     def __init__(self, model: WindowModel, device, autocast_dtype: torch.dtype | None = None, tile: int = 0,
                  overlap: int | None = None, high_bit_depth: bool | None = None, scene_threshold: float | None = None,
-                 cuts_from: Stage | None = None):
-        super().__init__(model, device, autocast_dtype, tile, overlap, high_bit_depth, scene_threshold, cuts_from)
+                 cuts_from: Stage | None = None, batch: int | None = 1, on_device: bool = False):
+        super().__init__(model, device, autocast_dtype, tile, overlap, high_bit_depth, scene_threshold, cuts_from,
+                         batch, on_device)
 
     def needed_from(self, start: int, state: dict | None = None) -> int:
         return max(start - self.m.radius, 0)
 
     @torch.inference_mode()
-    def _encode(self, frame):
-        x = self._input(frame)
+    def _encode(self, todo: list, cache: dict) -> None:
+        """Encodes frames [(index, frame), ...] of one size in one call per tile, into `cache`."""
+        x = self._inputs([frame for _, frame in todo])
         tiles = self._tiles(x)
-        level = self.m.noise_level(x)  # of the whole frame, in fp32: the same for every tile
+        level = self.m.noise_level(x)  # of each whole frame, in fp32: the same for every tile
         with self._autocast():
             feats = [self.m.encode(x[..., t.y0:t.y1, t.x0:t.x1], level) for t in tiles]
-        return x, tiles, feats, frame
+        for i, (n, frame) in enumerate(todo):
+            cache[n] = (x[i:i + 1], tiles, [f[i:i + 1] for f in feats], frame)
 
     @torch.inference_mode()
-    def _decode(self, window: list):
-        x, tiles, _, like = window[len(window) // 2]
+    def _decode(self, windows: list[list]) -> list:
+        """The outputs of windows of frames of one size, decoded together."""
+        def cat(parts: list[torch.Tensor]) -> torch.Tensor:
+            return parts[0] if len(parts) == 1 else torch.cat(parts)
+
+        centres = [w[len(w) // 2] for w in windows]
+        x, tiles, likes = cat([c[0] for c in centres]), centres[0][1], [c[3] for c in centres]
+        span = range(len(windows[0]))
         if len(tiles) == 1:
             with self._autocast():
-                out = self.m.decode([w[2][0] for w in window], x)[0]
-            return self._output(out, like)
-        blend = self._blender(x, exact=True)
+                out = self.m.decode([cat([w[j][2][0] for w in windows]) for j in span], x)
+            return self._outputs(out, likes)
+        blends = [self._blender(x, exact=True) for _ in windows]
         for i, t in enumerate(tiles):
             with self._autocast():
-                out = self.m.decode([w[2][i] for w in window], x[..., t.y0:t.y1, t.x0:t.x1])[0]
-            blend.add(t, out)
-        return self._output(blend.result(), like)
+                out = self.m.decode([cat([w[j][2][i] for w in windows]) for j in span], x[..., t.y0:t.y1, t.x0:t.x1])
+            for blend, o in zip(blends, out):
+                blend.add(t, o)
+        return self._outputs(torch.stack([b.result() for b in blends]), likes)
 
     def _window(self, cache: dict, t: int, last: int) -> list:
         """Frames t-r .. t+r, clamped to the scene holding t (which ends at `last` if no cut is known after t)."""
@@ -64,22 +75,43 @@ class Streamer(Stage):
             last = min(last, after - 1)
         return [cache[min(max(j, first), last)] for j in range(t - r, t + r + 1)]
 
+    def _ready(self, cache: dict, t: int, end: int, size: int, final: bool):
+        """Decodes frames t.. whose windows are in `cache` (frames before `end`), `size` at a time (fewer only
+        at the end, or where the frame size changes); yields them and returns the next frame to produce."""
+        r = self.m.radius
+        while (ready := end - t if final else end - r - t) >= (1 if final else size):
+            windows = [self._window(cache, t, end - 1)]
+            while len(windows) < min(ready, size) and cache[t + len(windows)][0].shape == windows[0][r][0].shape:
+                windows.append(self._window(cache, t + len(windows), end - 1))
+            yield from self._decode(windows)
+            for j in range(t, t + len(windows)):
+                cache.pop(j - r, None)
+            t += len(windows)
+        return t
+
     def run(self, frames: Iterable, start: int = 0, first: int = 0, state: dict | None = None) -> Iterator:
         """Frames `start` onwards of the output; `frames` begins with frame `first` (a chain's later model
-        is given its predecessor's frames from where that one started)."""
+        is given its predecessor's frames from where that one started).  Frames are encoded `batch` at a time
+        and decoded `batch` windows at a time."""
         r = self.m.radius
         cache: dict[int, tuple] = {}
+        todo: list = []  # (index, frame) read, to encode together
         detector = self._detector()
-        n, t = first, start  # the next frame read; the next frame to produce
+        n, t, size = first, start, 1  # the next frame read; the next frame to produce; frames per call
         for frame in frames:
             self._see(detector, frame, n)
             if n >= start - r:
-                cache[n] = self._encode(frame)
+                if todo and frame_size(todo[-1][1]) != frame_size(frame):
+                    self._encode(todo, cache)
+                    todo = []
+                todo.append((n, frame))
+                size = self.batch_size(*frame_size(frame))
             n += 1
-            while t + r < n:
-                yield self._decode(self._window(cache, t, n - 1))
-                cache.pop(t - r, None)
-                t += 1
-        while t < n:
-            yield self._decode(self._window(cache, t, n - 1))
-            t += 1
+            if len(todo) >= size:
+                self._encode(todo, cache)
+                todo = []
+            if not todo:
+                t = yield from self._ready(cache, t, n, size, final=False)
+        if todo:
+            self._encode(todo, cache)
+        yield from self._ready(cache, t, n, size, final=True)

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from ..engine import Enhancer, model_chain
 from ..engine.tiling import check_tiles
-from ..engine.device import pick_device, pick_precision
+from ..engine.device import check_batch, pick_device, pick_precision
 from ..engine.scenes import DEFAULT_THRESHOLD
 from ..errors import GenvidError
 from ..io.damage import DamagedSource, Timeline, find_damage
@@ -40,7 +40,7 @@ from .workdir import WorkFolder, fsync_file, fsync_folder
 
 
 def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", precision: str = "auto",
-            tile: int = 0, tile_overlap: int | None = None, codec: str | None = None, crf: int | None = None,
+            batch: int | str = "auto", compile: bool = False, tile: int = 0, tile_overlap: int | None = None, codec: str | None = None, crf: int | None = None,
             pix_fmt: str | None = None, fps: str | None = None, sigma: float | None = None, strength: float = 1.0,
             overwrite: bool = False, resume: bool = False, segment_frames: int | None = None, scene_cuts: bool = True,
             scene_threshold: float = DEFAULT_THRESHOLD, accept_damaged: bool = False, subtitles: bool = True,
@@ -51,7 +51,8 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     genvid wrote there, and never the input or a folder holding it (`outputs`).
 
     `model` is one model or a chain applied in order ("denoise,sr-x4", or a list); `tile`, `tile_overlap`
-    and `precision` apply to each model, tiles in that model's input pixels.  `sigma` (8-bit units) fixes
+    and `precision` apply to each model, tiles in that model's input pixels; `batch` (frames per model
+    call, "auto") and `compile` (torch.compile) change the speed, not the frames (see `Enhancer`).  `sigma` (8-bit units) fixes
     a denoiser's noise level, which it otherwise estimates from each frame; `strength` multiplies it.
 
     Keeps every frame with its timestamp (the exact rate, or each frame's own time for variable frame
@@ -81,6 +82,7 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
         raise GenvidError(f"--scene-threshold must lie between 0 and 1, got {scene_threshold}")
     if segment_frames is not None and segment_frames < 1:
         raise GenvidError(f"--segment-frames must be at least 1, got {segment_frames}")
+    check_batch(batch)
     folder_out = is_folder_output(output)
     dev = pick_device(device)
     dtype = pick_precision(precision, dev, deep_source=info.bit_depth > 8)
@@ -101,7 +103,7 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
         damage.apply(info, retimed=fps is not None)
         timeline = damage.timeline
     enhancer = Enhancer(names, dev, dtype, tile=tile, tile_overlap=tile_overlap, sigma=sigma, strength=strength,
-                        scene_threshold=scene_threshold if scene_cuts else None)
+                        scene_threshold=scene_threshold if scene_cuts else None, batch=batch, compile=compile)
     check_tiles([net for _, net in enhancer.models], names, tile, tile_overlap)
     scale = enhancer.scale
     out_fmt = output_pix_fmt(codec, pix_fmt)

@@ -33,7 +33,7 @@ from .claims import BatchRun, launch_place, meeting_folder
 from .outputs import same_file
 from .workdir import WorkFolder
 
-OPTIONS = {"model", "device", "precision", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps", "sigma",
+OPTIONS = {"model", "device", "precision", "batch", "compile", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps", "sigma",
            "strength", "segment_frames", "scene_cuts", "scene_threshold", "accept_damaged", "subtitles"}
 
 
