@@ -39,9 +39,9 @@ class Enhancer:
         self.device = pick_device(device)
         self.dtype = pick_precision(precision, self.device) if isinstance(precision, str) else precision
         self.models = load_models(model, self.device)
-        self.chain = ChainStreamer(build_stages(self.models, self.device, self.dtype, tile=tile, overlap=tile_overlap,
-                                                scene_threshold=scene_threshold, sigma=sigma, strength=strength,
-                                                chunk=chunk_frames, context=chunk_context))
+        self._stages = dict(overlap=tile_overlap, scene_threshold=scene_threshold, sigma=sigma, strength=strength,
+                            chunk=chunk_frames, context=chunk_context)
+        self.retile(tile)
         self._next = 0  # the next output frame of the current run
 
     @property
@@ -61,6 +61,11 @@ class Enhancer:
     def tile_overlaps(self) -> list[int]:
         """Each model's tile context in its input pixels, as used (rounded up to its input multiple)."""
         return [s.overlap for s in self.chain.streamers]
+
+    def retile(self, tile: int) -> None:
+        """Tiles of `tile` input pixels (0: whole frames) from the next `run` on; the models stay loaded."""
+        self.tile = tile
+        self.chain = ChainStreamer(build_stages(self.models, self.device, self.dtype, tile=tile, **self._stages))
 
     @property
     def cuts(self) -> list[int]:
