@@ -33,7 +33,7 @@ from .outputs import same_file
 from .workdir import WorkFolder
 
 OPTIONS = {"model", "device", "precision", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps", "sigma",
-           "strength", "segment_frames", "scene_cuts", "scene_threshold", "accept_damaged", "subtitles"}
+           "strength", "segment_frames", "scene_cuts", "scene_threshold", "accept_damaged", "subtitles", "preset"}
 
 
 def _within(path: Path, folder: Path) -> bool:
@@ -136,6 +136,7 @@ def run_job(job: dict, emit) -> dict:
         result = enhance(job["input"], job["output"], quiet=True, resume=True, progress=progress, **job["options"])
         row["frames"] = result["frames"]
         resumed = result["resumed_from"]
+        row["tile"] = result["tile"]  # smaller than asked where the GPU ran out of memory
     except (GenvidError, OSError) as e:
         row.update(status="failed", error=str(e))
     except Exception as e:  # one broken job must never stop the others
