@@ -35,6 +35,7 @@ class Memory:
                 raise torch.OutOfMemoryError(f"CUDA out of memory. Tried to allocate {frame.numel() * 256} bytes")
             return real(net, frame, *args, **kwargs)
         monkeypatch.setattr(cls, "encode", encode)
+        self.restore = lambda: monkeypatch.setattr(cls, "encode", real)  # (undo() would drop the fixtures' too)
 
     @property
     def largest(self) -> int:
@@ -127,7 +128,7 @@ def test_a_resume_after_running_out_of_memory_starts_with_the_tile_it_came_to(cl
         genvid.enhance(clip, out, "tiny-x4", progress=interrupt_at(8, memory), **OPTIONS)
     manifest = json.loads((WorkFolder(out).path / "manifest.json").read_text())
     assert manifest["tile_used"] == 20 and manifest["settings"]["tile"] == 0
-    monkeypatch.undo()
+    memory.restore()
     memory = Memory(monkeypatch, SlidingWindowSR, 10 ** 9)  # never runs out now: records the inputs
     result = genvid.enhance(clip, out, "tiny-x4", resume=True, **OPTIONS)
     assert result["resumed_from"] == 2 and result["tile"] == 20
@@ -182,7 +183,7 @@ def test_a_recurrent_model_out_of_memory_runs_again_from_the_start_with_the_new_
     work = WorkFolder(out).path
     assert json.loads((work / "manifest.json").read_text())["tile_used"] == 24
     assert not (work / state_file(2)).exists(), "the state of whole frames is dropped"
-    monkeypatch.undo()
+    memory.restore()
     result = genvid.enhance(rec_clip, out, "tiny-rec", resume=True, **OPTIONS)
     assert result["tile"] == 24 and result["resumed_from"] == 2
     got, a, b = read_frames(out), read_frames(whole), read_frames(tiled)

@@ -112,7 +112,7 @@ def expand_jobs(jobs_file: str | Path) -> list[dict]:
 
 def run_job(job: dict, emit) -> dict:
     row = {"input": job["input"], "output": job["output"], "status": "done", "error": None, "frames": None,
-           "seconds": None}
+           "seconds": None, "tile": None}
     if job.get("error"):  # nothing to run: the job itself is wrong
         row.update(status="failed", error=job["error"])
         emit({"event": "failed", **row})

@@ -176,11 +176,6 @@ class WorkFolder:
         for p in self.path.glob("state-*.safetensors"):
             p.unlink(missing_ok=True)
 
-    @property
-    def tile_used(self) -> int | None:
-        """The tile the frames are made with, where running out of memory made it differ from the settings'."""
-        return self.manifest.get("tile_used")
-
     def note_tile(self, tile: int) -> None:
         """Records the tile the frames are made with from now on (a resume with the same settings starts there)."""
         if self.manifest.get("tile_used", self.manifest["settings"].get("tile")) != tile:
