@@ -103,7 +103,8 @@ def test_failure_is_isolated_and_rerun_skips(clip_maker, tiny_model_dir, tmp_pat
     assert r.returncode == 1
     assert list(json.loads(report.read_text())) == ["jobs"]
     rows = json.loads(report.read_text())["jobs"]
-    assert all(list(row) == ["input", "output", "status", "error", "frames", "seconds"] for row in rows)
+    assert all(list(row) == ["input", "output", "status", "error", "frames", "seconds", "tile"] for row in rows)
+    assert rows[0]["tile"] is None and rows[1]["tile"] == 0  # the tile a done job ended with (0: whole frames)
     assert [row["status"] for row in rows] == ["failed", "done"]
     assert "broken.mp4" in rows[0]["error"] and rows[1]["frames"] == 3
     assert probe(tmp_path / "out" / "good.mp4").frame_count == 3

@@ -83,3 +83,29 @@ def test_nvenc_encodes_where_the_gpu_has_it(tmp_path):
                          or "Unknown encoder" in r.stderr or "unsupported device" in r.stderr):
         pytest.skip(f"no NVENC here: {r.stderr.strip().splitlines()[-1]}")  # H100/H200 have no NVENC
     assert r.returncode == 0, r.stderr
+
+
+def test_enhance_encodes_with_h264_nvenc_where_the_gpu_has_it(tiny_model_dir, tmp_path):
+    import shutil
+
+    import genvid
+    from genvid.errors import GenvidError
+    from genvid.io.decode import read_frames
+    from genvid.io.probe import probe
+
+    if shutil.which("nvidia-smi") is None:
+        pytest.skip("no nvidia-smi: no NVIDIA driver here")
+    src, out = make_clip(tmp_path / "in.mp4", size="64x48", frames=8), tmp_path / "out.mp4"
+    try:
+        genvid.enhance(src, out, "tiny-x4", device="cuda", codec="h264_nvenc", crf=20, quiet=True)
+    except GenvidError as e:
+        if "h264_nvenc cannot encode here" in str(e):
+            pytest.skip(str(e))  # H100/H200: no NVENC
+        raise
+    info = probe(out)
+    assert info.codec == "h264" and info.frame_count == 8 and (info.width, info.height) == (256, 192)
+    ref = tmp_path / "ref.mkv"  # the same frames, losslessly: NVENC at -cq 20 stays close to them
+    genvid.enhance(src, ref, "tiny-x4", device="cuda", codec="ffv1", quiet=True)
+    pairs = zip(read_frames(out), read_frames(ref))
+    worst = max(float(np.abs(a.astype(float) - b.astype(float)).mean()) for a, b in pairs)
+    assert worst < 8, worst  # mean levels of 255 per frame

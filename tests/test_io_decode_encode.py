@@ -287,3 +287,29 @@ def test_prores_default_is_ten_bit(tmp_path):
     frames = [np.random.default_rng(0).integers(0, 65536, size=(16, 32, 3), dtype=np.uint16)]
     got = probe(write_all(tmp_path / "p.mov", frames, Fraction(25), codec="prores_ks"))
     assert got.pix_fmt == "yuv422p10le" and got.bit_depth == 10
+
+
+@pytest.mark.parametrize("codec,worst", [("h264_nvenc", 51), ("hevc_nvenc", 51), ("av1_nvenc", 63)])
+def test_nvenc_takes_crf_as_constant_quality(codec, worst):
+    from genvid.io.encode import check_quality
+
+    args = encoder_args(codec, 18, None, None)
+    assert args[:2] == ["-c:v", codec] and "-crf" not in args
+    i = args.index("-rc")
+    assert args[i:i + 6] == ["-rc", "vbr", "-cq", "18", "-b:v", "0"]  # constant quality, no bitrate cap
+    assert args[args.index("-pix_fmt") + 1] == "yuv420p"
+    assert "-cq" not in encoder_args(codec, None, None, None)
+    check_quality(codec, 1)
+    check_quality(codec, worst)
+    for bad in (0, worst + 1):  # 0 would be NVENC's "automatic"
+        with pytest.raises(GenvidError, match=rf"--crf {bad} is out of range for {codec}: .* from 1 \(best\) to {worst}"):
+            check_quality(codec, bad)
+    check_quality("libx264", 0)  # x264's lossless
+
+
+def test_nvenc_error_names_the_cause_and_the_cpu_encoders():
+    from genvid.io.encode import nvenc_error
+
+    line = nvenc_error("hevc_nvenc", "[hevc_nvenc @ 0x55d0c0ffee00] Cannot load libcuda.so.1")
+    assert line == ("hevc_nvenc cannot encode here: Cannot load libcuda.so.1 (NVENC needs an NVIDIA GPU that has a "
+                    "video encoder, and its driver; H100 and H200 have none); use --codec libx264 or libx265")

@@ -46,11 +46,17 @@ def add_enhance(sub) -> None:
                         "up to 8 on a GPU from its free memory (default auto)")
     p.add_argument("--compile", action="store_true",
                    help="run the models through torch.compile (fixed frame size; the first frames wait for it)")
-    p.add_argument("--tile", type=int, default=0, help="tile size in input pixels for large frames (0: whole frame)")
+    p.add_argument("--tile", type=int, default=0, help="tile size in input pixels for large frames (0: whole frame); "
+                                                       "halved while the GPU runs out of memory")
     p.add_argument("--tile-overlap", type=int, default=None,
                    help="context around each tile in input pixels (default: the model's receptive radius)")
-    p.add_argument("--codec", default=None, help="video encoder: libx264 (default), libx265, prores_ks, ffv1, ...")
-    p.add_argument("--crf", type=int, default=None, help="constant rate factor (default 18)")
+    p.add_argument("--codec", default=None, help="video encoder: libx264 (default), libx265, prores_ks, ffv1, ...; "
+                                                 "h264_nvenc, hevc_nvenc, av1_nvenc on NVIDIA GPUs that have NVENC")
+    p.add_argument("--crf", type=int, default=None,
+                   help="constant rate factor (default 18); for NVENC its constant quality (-cq), 1 to 51 (63 for AV1)")
+    p.add_argument("--preset", default=None,
+                   help="encoder speed preset: libx264/libx265 ultrafast .. veryslow (default medium), NVENC p1 "
+                        "(fastest) .. p7 (default p4)")
     p.add_argument("--pix-fmt", default=None,
                    help="output pixel format (default yuv420p; yuv420p10le, yuv444p12le, ... keep the depth)")
     p.add_argument("--fps", default=None,
@@ -91,7 +97,8 @@ def add_enhance(sub) -> None:
                          overwrite=a.overwrite, resume=a.resume,
                          segment_frames=a.segment_frames, scene_cuts=not a.no_scene_cuts,
                          scene_threshold=DEFAULT_THRESHOLD if a.scene_threshold is None else a.scene_threshold,
-                         accept_damaged=a.accept_damaged, subtitles=not a.no_subtitles, quiet=a.quiet)
+                         accept_damaged=a.accept_damaged, subtitles=not a.no_subtitles, quiet=a.quiet,
+                         preset=a.preset)
         missing = result["missing_frames"]
         if missing:  # said even with --quiet: the output lacks them
             shown = ", ".join(map(str, missing[:20])) + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
@@ -100,7 +107,9 @@ def add_enhance(sub) -> None:
         if not a.quiet:
             resumed = f", {result['resumed_from']} kept from the earlier run" if result["resumed_from"] else ""
             rate = f" ({result['fps']:.2f} frames/s)" if result["fps"] else ""
-            print(f"wrote {result['output']}: {result['frames']} frames{resumed} in {result['seconds']:.1f} s{rate}")
+            tiles = f", with --tile {result['tile']}" if result["tile"] != a.tile else ""  # out of GPU memory
+            print(f"wrote {result['output']}: {result['frames']} frames{resumed} in {result['seconds']:.1f} s{rate}"
+                  f"{tiles}")
     p.set_defaults(run=run)
 
 

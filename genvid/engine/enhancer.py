@@ -50,9 +50,9 @@ class Enhancer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed frame sizes: each layer's fastest kernel, found once
         self.models = load_models(model, self.device, self.dtype, compile)
-        self.chain = ChainStreamer(build_stages(self.models, self.device, self.dtype, tile=tile, overlap=tile_overlap,
-                                                scene_threshold=scene_threshold, sigma=sigma, strength=strength,
-                                                chunk=chunk_frames, context=chunk_context, batch=self.batch))
+        self._stages = dict(overlap=tile_overlap, scene_threshold=scene_threshold, sigma=sigma, strength=strength,
+                            chunk=chunk_frames, context=chunk_context, batch=self.batch)
+        self.retile(tile)
         self._next = 0  # the next output frame of the current run
 
     @property
@@ -72,6 +72,11 @@ class Enhancer:
     def tile_overlaps(self) -> list[int]:
         """Each model's tile context in its input pixels, as used (rounded up to its input multiple)."""
         return [s.overlap for s in self.chain.streamers]
+
+    def retile(self, tile: int) -> None:
+        """Tiles of `tile` input pixels (0: whole frames) from the next `run` on; the models stay loaded."""
+        self.tile = tile
+        self.chain = ChainStreamer(build_stages(self.models, self.device, self.dtype, tile=tile, **self._stages))
 
     @property
     def cuts(self) -> list[int]:

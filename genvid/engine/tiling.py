@@ -53,11 +53,16 @@ def check_tiles(models: list, names: list[str], tile: int, overlap: int | None) 
         return
     for name, model in zip(names, models):
         size, context = tile_geometry(model, tile, overlap)
-        least = max(2 * context + 1, MIN_TILE)
+        least = least_tile(model, overlap)
         if size < least:
             raise GenvidError(f"--tile {tile} is too small for model {name}: with {context} pixels of overlap it must "
                               f"be at least {least} (more than twice the overlap, and at least {MIN_TILE}); pass a "
                               f"larger --tile, a smaller --tile-overlap, or --tile 0 for whole frames")
+
+
+def least_tile(model, overlap: int | None) -> int:
+    """The smallest tile `model` takes with this overlap: more than twice its context, and at least MIN_TILE."""
+    return max(2 * tile_geometry(model, 0, overlap)[1] + 1, MIN_TILE)
 
 
 def plan_tiles(height: int, width: int, tile: int, overlap: int) -> list[Tile]:

@@ -20,13 +20,15 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..engine import Enhancer, model_chain
+from ..engine.retile import OUT_OF_MEMORY
 from ..engine.tiling import check_tiles
 from ..engine.device import check_batch, pick_device, pick_precision
 from ..engine.scenes import DEFAULT_THRESHOLD
 from ..errors import GenvidError
 from ..io.damage import DamagedSource, Timeline, find_damage
 from ..io.decode import FrameReader
-from ..io.encode import DEFAULT_CODEC, DEFAULT_CRF, colour_tag_args, colour_tags, is_high_depth, output_pix_fmt
+from ..io.encode import (DEFAULT_CODEC, DEFAULT_CRF, check_quality, colour_tag_args, colour_tags, is_high_depth,
+                         output_pix_fmt)
 from ..io.hdr import check_output_depth, hdr_encoder_args, warn
 from ..io.mux import StreamPlan, plan_streams, remux
 from ..io.probe import VideoInfo, probe
@@ -36,6 +38,7 @@ from .outputs import (check_output_path, frame_file_name, install_frames, is_fol
                       output_path, remove_made, write_marker)
 from .segments import OutputSpec, SegmentWriter, check_output, concat_list, default_segment_frames
 from .states import load_state, state_keeper
+from .tiles import resume_tile, retry_smaller
 from .workdir import WorkFolder, fsync_file, fsync_folder
 
 
@@ -44,7 +47,7 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
             pix_fmt: str | None = None, fps: str | None = None, sigma: float | None = None, strength: float = 1.0,
             overwrite: bool = False, resume: bool = False, segment_frames: int | None = None, scene_cuts: bool = True,
             scene_threshold: float = DEFAULT_THRESHOLD, accept_damaged: bool = False, subtitles: bool = True,
-            quiet: bool = False, progress=None) -> dict:
+            quiet: bool = False, progress=None, preset: str | None = None) -> dict:
     """Enhances a video file or frame folder into `output` (a video file, or a folder of PNGs).
 
     Missing folders above `output` are created; `overwrite` replaces a file, or in a folder only the frames
@@ -62,11 +65,14 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     Temporal windows stop at scene cuts (`scene_cuts`, `scene_threshold`).  A source the decoder cannot
     wholly decode stops the run when the first missing frame shows (keeping finished segments);
     `accept_damaged` enhances the frames it gives, at their own times, and reports the missing ones.
+    `preset` is the encoder's speed preset (libx264/libx265 ultrafast .. veryslow, NVENC p1 .. p7).
     `subtitles=False` drops the subtitles (for a container that cannot hold them).  `progress(done,
-    total)`, if given, is called after every frame.  Returns {"output", "frames", "seconds", "fps",
-    "resumed_from", "segments", "scene_cuts", "missing_frames"}: frames in the output, frames kept from
-    the earlier run, segments written by this run, the frames that start a new scene (None when no frame
-    was decoded), and the source frames (from 0) a damaged source lacks.
+    total)`, if given, is called after every frame.  Out of GPU memory, the tile is halved and the run goes
+    on from its first unfinished segment (`tiles`).  Returns {"output", "frames", "seconds", "fps",
+    "resumed_from", "segments", "scene_cuts", "missing_frames", "tile"}: frames in the output, frames kept
+    from the earlier run, segments written by this run, the frames that start a new scene (None when no
+    frame was decoded), the source frames (from 0) a damaged source lacks, and the tile the run ended with
+    (0: whole frames).
     """
     src, output = Path(input), output_path(output)
     info = probe(src)
@@ -78,6 +84,7 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
         _set_rate(info, fps)
     codec = codec or DEFAULT_CODEC
     crf = DEFAULT_CRF if crf is None else crf
+    check_quality(codec, crf)
     if scene_cuts and not 0 < scene_threshold < 1:
         raise GenvidError(f"--scene-threshold must lie between 0 and 1, got {scene_threshold}")
     if segment_frames is not None and segment_frames < 1:
@@ -89,9 +96,11 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     names = model_chain(model)
     settings = _settings(src, info, names, sigma, strength, dtype, tile, tile_overlap, codec, crf, pix_fmt,
                          scene_threshold if scene_cuts else None, "folder" if folder_out else output.suffix.lower())
+    if preset:  # the encoder's speed preset (-preset); only when given, so earlier manifests still match
+        settings["preset"] = preset
     work = WorkFolder(output)
     if resume and work.finish_joined(settings):  # the earlier run died after joining: its output is whole
-        return _result(output, info.frame_count, 0.0, info.frame_count, 0, 0, None, [])
+        return _result(output, info.frame_count, 0.0, info.frame_count, 0, 0, None, [], tile)
     check_output_path(src, output, overwrite,
                       [frame_file_name(info, i) for i in range(info.frame_count)] if folder_out else None)
     streams = StreamPlan() if folder_out else plan_streams(info, output, subtitles)
@@ -109,32 +118,31 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
     out_fmt = output_pix_fmt(codec, pix_fmt)
     high = is_high_depth(out_fmt) or (info.bit_depth > 8 and (folder_out or out_fmt is None))
     spec = OutputSpec(info, info.width * scale, info.height * scale, folder_out, high, codec, crf, pix_fmt,
-                      tuple(hdr_encoder_args(info, codec, folder_out)))
+                      tuple(hdr_encoder_args(info, codec, folder_out)) + (("-preset", preset) if preset else ()))
     created = make_parents(output)
     try:
         if not folder_out:
             check_output(spec, output)
-        done = work.open(settings, resume, overwrite)
+        first_tile, free = resume_tile(work, settings, enhancer, info.height, info.width, resume, overwrite)
+        done = work.open(settings, resume, overwrite, free)
+        if first_tile != tile:
+            enhancer.retile(first_tile)
+        work.note_tile(first_tile)
     except BaseException:
         remove_made(created)
         raise
-    writer, cuts, start = None, None, time.time()
+    writer, cuts, start, first_done, kept = None, None, time.time(), done, len(work.segments)
     try:
-        writer = SegmentWriter(spec, work, done, segment_frames or default_segment_frames(info),
-                               on_boundary=state_keeper(work, enhancer))
-        if done < info.frame_count:
-            # the bar is closed however the loop ends, so that an error or "interrupted" starts its own line
-            with FrameReader(info, high_bit_depth=True, timeline=timeline) as reader, \
-                    tqdm(total=info.frame_count, initial=done, unit="frame", disable=quiet, file=sys.stderr,
-                         dynamic_ncols=True, desc=src.name[:30]) as bar:
-                source = GreyFrames(reader, first=done)
-                frames = enhancer.run(source, start=done, state=load_state(work, done), high_bit_depth=high)
-                for n, frame in enumerate(frames, done + 1):
-                    writer.write(source.output(n - 1, frame))
-                    bar.update(1)
-                    if progress is not None:
-                        progress(n, info.frame_count)
-            cuts = list(enhancer.cuts)
+        while True:
+            writer = SegmentWriter(spec, work, done, segment_frames or default_segment_frames(info),
+                                   on_boundary=state_keeper(work, enhancer))
+            if done >= info.frame_count:
+                break
+            failed_at = _run_model(enhancer, writer, work, info, timeline, done, high, quiet, src.name, progress)
+            if failed_at is None:
+                cuts = list(enhancer.cuts)
+                break
+            done = retry_smaller(work, writer, enhancer, info.height, info.width, tile_overlap, failed_at)
         writer.finish()
         if writer.frames_written != info.frame_count:
             raise GenvidError(f"wrote {writer.frames_written} frames but {src} has {info.frame_count}; "
@@ -148,8 +156,30 @@ def enhance(input, output, model: str = DEFAULT_MODEL, *, device: str = "auto", 
             remove_made(created)
         raise error from None
     seconds = time.time() - start
-    return _result(output, info.frame_count, seconds, done, info.frame_count - done, writer.segments_written, cuts,
-                   damage.missing if damage else [])
+    return _result(output, info.frame_count, seconds, first_done, info.frame_count - first_done,
+                   len(work.segments) - kept, cuts, damage.missing if damage else [], enhancer.tile)
+
+
+def _run_model(enhancer: Enhancer, writer: SegmentWriter, work: WorkFolder, info: VideoInfo, timeline: Timeline,
+               done: int, high: bool, quiet: bool, name: str, progress) -> int | None:
+    """Runs the models on frames `done` onwards into `writer`; returns None, or on running out of GPU memory
+    the frame it was making (the attempt's tensors are released with this function's frame)."""
+    n = done
+    try:
+        # the bar is closed however the loop ends, so that an error or "interrupted" starts its own line
+        with FrameReader(info, high_bit_depth=True, timeline=timeline) as reader, \
+                tqdm(total=info.frame_count, initial=done, unit="frame", disable=quiet, file=sys.stderr,
+                     dynamic_ncols=True, desc=name[:30]) as bar:
+            source = GreyFrames(reader, first=done)
+            frames = enhancer.run(source, start=done, state=load_state(work, done), high_bit_depth=high)
+            for n, frame in enumerate(frames, done + 1):
+                writer.write(source.output(n - 1, frame))
+                bar.update(1)
+                if progress is not None:
+                    progress(n, info.frame_count)
+    except OUT_OF_MEMORY:
+        return n
+    return None
 
 
 def _set_rate(info: VideoInfo, fps: str) -> None:
@@ -225,8 +255,8 @@ def _keep_or_clean(work: WorkFolder, info: VideoInfo, error: BaseException) -> B
 
 
 def _result(output: Path, frames: int, seconds: float, resumed_from: int, processed: int, segments: int,
-            cuts: list[int] | None, missing: list[int]) -> dict:
+            cuts: list[int] | None, missing: list[int], tile: int) -> dict:
     return {"output": str(output), "frames": frames, "seconds": round(seconds, 3),
             "fps": round(processed / seconds, 3) if seconds else None, "resumed_from": resumed_from,
-            "segments": segments, "scene_cuts": cuts, "missing_frames": missing}
+            "segments": segments, "scene_cuts": cuts, "missing_frames": missing, "tile": tile}
 

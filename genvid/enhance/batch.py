@@ -33,8 +33,9 @@ from .claims import BatchRun, launch_place, meeting_folder
 from .outputs import same_file
 from .workdir import WorkFolder
 
-OPTIONS = {"model", "device", "precision", "batch", "compile", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps", "sigma",
-           "strength", "segment_frames", "scene_cuts", "scene_threshold", "accept_damaged", "subtitles"}
+OPTIONS = {"model", "device", "precision", "batch", "compile", "tile", "tile_overlap", "codec", "crf", "pix_fmt", "fps",
+           "sigma", "strength", "segment_frames", "scene_cuts", "scene_threshold", "accept_damaged", "subtitles",
+           "preset"}
 
 
 def _within(path: Path, folder: Path) -> bool:
@@ -113,7 +114,7 @@ def expand_jobs(jobs_file: str | Path) -> list[dict]:
 
 def run_job(job: dict, emit) -> dict:
     row = {"input": job["input"], "output": job["output"], "status": "done", "error": None, "frames": None,
-           "seconds": None}
+           "seconds": None, "tile": None}
     if job.get("error"):  # nothing to run: the job itself is wrong
         row.update(status="failed", error=job["error"])
         emit({"event": "failed", **row})
@@ -137,6 +138,7 @@ def run_job(job: dict, emit) -> dict:
         result = enhance(job["input"], job["output"], quiet=True, resume=True, progress=progress, **job["options"])
         row["frames"] = result["frames"]
         resumed = result["resumed_from"]
+        row["tile"] = result["tile"]  # smaller than asked where the GPU ran out of memory
     except (GenvidError, OSError) as e:
         row.update(status="failed", error=str(e))
     except Exception as e:  # one broken job must never stop the others

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GenvidError
-from ..io.encode import Encoder, QueuedWriter
+from ..io.encode import NVENC_CODECS, Encoder, QueuedWriter, nvenc_error
 from ..io.image_folder import write_image
 from ..io.probe import VideoInfo
 from .outputs import frame_file_name
@@ -60,7 +60,7 @@ def default_segment_frames(info: VideoInfo) -> int:
 
 
 def segment_suffix(codec: str) -> str:
-    if codec in ("libvpx-vp9", "libaom-av1", "libsvtav1", "librav1e"):
+    if codec in ("libvpx-vp9", "libaom-av1", "libsvtav1", "librav1e", "av1_nvenc"):
         return ".mp4"
     return ".nut" if codec == "libvpx" else ".mov"
 
@@ -210,12 +210,13 @@ class SegmentWriter(QueuedWriter):
         if self._error is not None:
             raise self._error
 
-    def abort(self) -> None:
-        """Stops at once: the segment being written is dropped, the recorded ones stay."""
+    def abort(self, timeout: float | None = 10) -> None:
+        """Stops at once: the segment being written is dropped, the recorded ones stay (a segment being
+        closed is recorded; with `timeout` None this returns only once the writer has stopped)."""
         self._error = self._error or GenvidError("aborted")
         if self._segment is not None:
             self._segment.kill()
-        self._join(timeout=10)
+        self._join(timeout=timeout)
 
 
 def check_output(spec: OutputSpec, output: Path) -> None:
@@ -232,6 +233,8 @@ def check_output(spec: OutputSpec, output: Path) -> None:
         encoder.close()
     except GenvidError as e:
         reason = str(e).replace(f"encoding {trial} failed: ", "").replace(f"the encoder stopped writing {trial}: ", "")
+        if spec.codec in NVENC_CODECS:
+            raise GenvidError(nvenc_error(spec.codec, reason)) from None
         raise GenvidError(f"cannot write {output} with {spec.codec}: {reason}") from None
     finally:
         trial.unlink(missing_ok=True)

@@ -14,7 +14,9 @@ While a run works, it holds an exclusive lock on `lock` in the folder (released 
 the process ends), so a second run on the same output, a batch rerun say, is refused instead of
 writing the same segments.  A run without `resume` refuses an existing work folder (it holds someone's unfinished work) unless
 `overwrite` discards it.  A resumed run must have the same settings (source, model, codec, ...);
-otherwise its frames would not match the kept ones, and it says which setting differs.
+otherwise its frames would not match the kept ones, and it says which setting differs.  The tile
+settings may differ where tiling cannot change the frames (`enhance/tiles.py` decides); the manifest
+also records the tile in use when running out of GPU memory made it smaller (`tile_used`).
 """
 from __future__ import annotations
 
@@ -111,26 +113,30 @@ class WorkFolder:
         except (OSError, ValueError):
             return None
 
-    def open(self, settings: dict, resume: bool, overwrite: bool) -> int:
+    def open(self, settings: dict, resume: bool, overwrite: bool, free: tuple[str, ...] = ()) -> int:
         """Starts a fresh folder or takes up the existing one; returns how many frames are already done.
 
-        The folder stays locked until `release` or `remove`."""
+        Settings named in `free` may differ from the earlier run's (they cannot change its frames); the
+        manifest then records the new ones.  The folder stays locked until `release` or `remove`."""
         try:
-            return self._open(settings, resume, overwrite)
+            return self._open(settings, resume, overwrite, free)
         except BaseException:
             self.release()
             raise
 
-    def _open(self, settings: dict, resume: bool, overwrite: bool) -> int:
+    def _open(self, settings: dict, resume: bool, overwrite: bool, free: tuple[str, ...]) -> int:
         if self.path.is_dir():
             self._lock()
         found = self.read() if self.path.exists() else None
         if found is not None and found.get("format") == FORMAT and resume:
             differ = sorted(k for k in set(settings) | set(found.get("settings", {}))
                             if settings.get(k) != found.get("settings", {}).get(k))
-            if not differ:
+            if not set(differ) - set(free):
                 self.manifest = found
-                self._delete_unlisted()
+                self.delete_unlisted()
+                if differ:
+                    self.manifest["settings"] = settings
+                    self._save()
                 return self.done_frames
             if not overwrite:
                 key = differ[0]
@@ -151,7 +157,8 @@ class WorkFolder:
     def _done_of(manifest: dict) -> int:
         return sum(s.get("frames", 0) for s in manifest.get("segments", []))
 
-    def _delete_unlisted(self) -> None:
+    def delete_unlisted(self) -> None:
+        """Deletes what the manifest does not list (a segment being written, a state beyond the last one)."""
         keep = {MANIFEST, LOCK} | {s["file"] for s in self.segments if s["file"]}
         keep |= {state_file(s["start"] + s["frames"]) for s in self.segments}
         for p in self.path.iterdir():
@@ -163,6 +170,17 @@ class WorkFolder:
 
     def _save(self) -> None:
         write_atomically(self.path / MANIFEST, json.dumps(self.manifest, indent=1) + "\n")
+
+    def drop_states(self) -> None:
+        """Deletes every kept recurrent state (made with tiles that are no longer those of the run)."""
+        for p in self.path.glob("state-*.safetensors"):
+            p.unlink(missing_ok=True)
+
+    def note_tile(self, tile: int) -> None:
+        """Records the tile the frames are made with from now on (a resume with the same settings starts there)."""
+        if self.manifest.get("tile_used", self.manifest["settings"].get("tile")) != tile:
+            self.manifest["tile_used"] = tile
+            self._save()
 
     def add_segment(self, file: str | None, start: int, frames: int) -> None:
         """Records a finished segment; its file must already be complete, flushed and in place."""

@@ -8,10 +8,15 @@ base).  The encoder converts to YUV with the colour matrix that decoded the sour
 frames with the source's colour tags (`setparams`: this ffmpeg takes a frame's own tags over the
 `-color_*` encoder options), and keeps the pixel aspect.  `FrameWriter` runs an encoder (or writes
 PNG files) from a bounded queue in a background thread.
+
+NVIDIA's hardware encoders (`NVENC_CODECS`) take `crf` as their constant quality (`-rc vbr -cq N -b:v 0`:
+no bitrate cap; 1 is the best, 51 the worst, 63 for AV1); where the encoder or a GPU with NVENC is missing,
+the trial encode before any work fails with `nvenc_error`'s line.
 """
 from __future__ import annotations
 
 import queue
+import re
 import subprocess
 import tempfile
 import threading
@@ -30,9 +35,11 @@ from .raw_matroska import frame_header, stream_header
 DEFAULT_CODEC = "libx264"
 DEFAULT_CRF = 18
 CRF_CODECS = ("libx264", "libx264rgb", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1")
+NVENC_CODECS = {"h264_nvenc": 51, "hevc_nvenc": 51, "av1_nvenc": 63}  # -> the worst -cq (constant quality)
 # what each encoder writes when no --pix-fmt is given (ProRes is 10-bit by definition); others: ffmpeg's pick
 DEFAULT_PIX_FMT = {"libx264": "yuv420p", "libx265": "yuv420p", "libvpx-vp9": "yuv420p",
-                   "prores_ks": "yuv422p10le", "prores": "yuv422p10le", "prores_aw": "yuv422p10le"}
+                   "prores_ks": "yuv422p10le", "prores": "yuv422p10le", "prores_aw": "yuv422p10le",
+                   "h264_nvenc": "yuv420p", "hevc_nvenc": "yuv420p", "av1_nvenc": "yuv420p"}
 # the colour-matrix tag of a source -> the name the scale filter takes for converting with it
 MATRIX_FOR_SCALE = {"bt709": "bt709", "bt470bg": "bt601", "smpte170m": "bt601", "bt2020nc": "bt2020",
                     "bt2020c": "bt2020", "smpte240m": "smpte240m", "fcc": "fcc"}
@@ -81,6 +88,21 @@ def colour_tag_args(tags: dict[str, str], stream: str = "") -> list[str]:
     return [a for key, value in tags.items() for a in (names[key] + stream, value)]
 
 
+def check_quality(codec: str, crf: int | None) -> None:
+    """Refuses a --crf outside an NVENC encoder's constant-quality range (its 0 would mean 'automatic')."""
+    worst = NVENC_CODECS.get(codec)
+    if worst is not None and crf is not None and not 1 <= crf <= worst:
+        raise GenvidError(f"--crf {crf} is out of range for {codec}: its constant quality (-cq) runs from 1 (best) "
+                          f"to {worst}")
+
+
+def nvenc_error(codec: str, reason: str) -> str:
+    """The line for an NVENC encoder that cannot run: ffmpeg's cause and what to use instead."""
+    reason = re.sub(r"^\[[^]]*@ 0x[0-9a-f]+\] ", "", reason.strip())  # ffmpeg's "[h264_nvenc @ 0x...] " prefix
+    return (f"{codec} cannot encode here: {reason} (NVENC needs an NVIDIA GPU that has a video encoder, and its "
+            f"driver; H100 and H200 have none); use --codec libx264 or libx265")
+
+
 def encoder_args(codec: str, crf: int | None, pix_fmt: str | None, source: VideoInfo | None,
                  extra: list[str] | tuple = ()) -> list[str]:
     """ffmpeg output options: codec, quality, pixel format, colour conversion and tags, pixel aspect."""
@@ -88,6 +110,8 @@ def encoder_args(codec: str, crf: int | None, pix_fmt: str | None, source: Video
     args = ["-c:v", codec]
     if crf is not None and codec in CRF_CODECS:
         args += ["-crf", str(crf)] + (["-b:v", "0"] if codec == "libvpx-vp9" else [])
+    elif crf is not None and codec in NVENC_CODECS:  # constant quality: variable rate, no bitrate target
+        args += ["-rc", "vbr", "-cq", str(crf), "-b:v", "0"]
     tags = colour_tags(source, pix_fmt)
     filters = []
     if pix_fmt and not is_rgb(pix_fmt) and source is not None:
