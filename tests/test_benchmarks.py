@@ -61,6 +61,7 @@ def test_speed_json(tiny_model_dir, capsys, machine):
     assert r["peak_rss_mib"] > 100  # this process, with torch loaded
 
 
+@pytest.mark.slow  # one of the slowest tests of the suite (see the README, Tests)
 def test_memory_json(tiny_model_dir, capsys):
     """Each length's peak is that of its own `genvid enhance` process (torch loaded: far above the ~10 MiB
     wrapper that measures it), the ratio is theirs, and a longer clip needs no more memory: streaming holds
@@ -74,6 +75,7 @@ def test_memory_json(tiny_model_dir, capsys):
     assert r["short_seconds"] > 0 and r["long_seconds"] > 0
 
 
+@pytest.mark.slow  # one of the slowest tests of the suite (see the README, Tests)
 def test_report_tables_json_and_readme(tiny_denoise_dir, tmp_path, clip_maker, capsys):
     """Every model found is measured, a denoiser under its protocol; other tasks get a note; the README part
     between the markers is replaced."""

@@ -251,7 +251,7 @@ def test_common_mistakes_and_listings_answer_without_importing_torch(args, needl
         assert len(lines) == 1 and needle in lines[0], r.stderr
 
 
-def test_nvenc_where_it_cannot_run_is_one_line_before_any_work(clip_maker, tiny_model_dir, tmp_path):
+def test_nvenc_where_it_cannot_run_is_one_line_before_any_work(clip_maker, tiny_model_dir, tmp_path, cli):
     from genvid.io.ffmpeg import run_ffmpeg
 
     trial = run_ffmpeg(["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=256x192", "-frames:v", "1",
@@ -259,8 +259,7 @@ def test_nvenc_where_it_cannot_run_is_one_line_before_any_work(clip_maker, tiny_
     if trial.returncode == 0:
         pytest.skip("NVENC works here (tests/test_gpu.py encodes with it)")
     src = clip_maker("in.mp4", size="64x48", frames=2)
-    r = genvid("enhance", src, tmp_path / "out.mp4", "--model", "tiny-x4", "--codec", "h264_nvenc", "--quiet",
-               env_weights=tiny_model_dir)
+    r = cli("enhance", src, tmp_path / "out.mp4", "--model", "tiny-x4", "--codec", "h264_nvenc", "--quiet")
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert r.returncode == 2 and len(lines) == 1, r.stderr
     assert re.fullmatch(r"genvid enhance: error: h264_nvenc cannot encode here: \S.* \(NVENC needs an NVIDIA GPU "
@@ -268,14 +267,12 @@ def test_nvenc_where_it_cannot_run_is_one_line_before_any_work(clip_maker, tiny_
     assert not list(tmp_path.glob("*out.mp4*")), "no output, no work folder"
 
 
-def test_enhance_preset_reaches_the_encoder_and_a_bad_one_is_one_line(clip_maker, tiny_model_dir, tmp_path):
+def test_enhance_preset_reaches_the_encoder_and_a_bad_one_is_one_line(clip_maker, tiny_model_dir, tmp_path, cli):
     src, out = clip_maker("in.mp4", size="32x24", frames=2), tmp_path / "out.mp4"
-    r = genvid("enhance", src, out, "--model", "tiny-x4", "--preset", "ultrafast", "--quiet",
-               env_weights=tiny_model_dir)
+    r = cli("enhance", src, out, "--model", "tiny-x4", "--preset", "ultrafast", "--quiet")
     assert r.returncode == 0, r.stderr
     assert b"subme=0" in out.read_bytes(), "x264 writes its options into the stream: ultrafast has subme=0"
-    r = genvid("enhance", src, tmp_path / "bad.mp4", "--model", "tiny-x4", "--preset", "nope", "--quiet",
-               env_weights=tiny_model_dir)
+    r = cli("enhance", src, tmp_path / "bad.mp4", "--model", "tiny-x4", "--preset", "nope", "--quiet")
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert r.returncode == 2 and len(lines) == 1 and "invalid preset 'nope'" in lines[0], r.stderr
     assert not list(tmp_path.glob("*bad.mp4*"))

@@ -97,6 +97,7 @@ def test_the_stand_in_is_loaded_through_the_real_code_and_fed_as_stylegan_v(stan
     np.testing.assert_allclose(a, direct, rtol=1e-5, atol=1e-6)  # a batch of 6, not 4 and 2
 
 
+@pytest.mark.slow  # one of the slowest tests of the suite (see the README, Tests)
 def test_fvd_through_the_env_var_is_deterministic_and_zero_for_the_same_set(standin_file, monkeypatch):
     monkeypatch.setenv(ENV_VAR, str(standin_file))
     r1 = fvd(clips(1, n=12), clips(2, n=12))

@@ -93,6 +93,7 @@ def test_pair_protocol_and_run_model_keep_frames(clip_maker):
     assert np.array_equal(run_model(m, frames), frames) and m.training, "the training flag is restored"
 
 
+@pytest.mark.slow  # one of the slowest tests of the suite (see the README, Tests)
 def test_denoise_and_restore_inputs_on_the_shared_validation_set():
     """The baselines the targets are set against: noisy input near 18.6 dB RGB at sigma 30 (less where
     clipping at black and white removes noise), compressed input at CRF 37."""

@@ -36,6 +36,7 @@ def test_without_an_i3d_file_fvd_is_absent_with_a_note():
     json.dumps(r)  # JSON-ready
 
 
+@pytest.mark.slow  # one of the slowest tests of the suite (see the README, Tests)
 def test_with_a_detector_file_fvd_is_reported_and_generators_are_read_once(tmp_path):
     gen, real = sets(gen_speed=2, n=16)
     path = save_standin_i3d(tmp_path / "standin.pt")  # plumbing only: not I3D
