@@ -18,9 +18,11 @@ much to remove rather than trusting it as exact.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from einops import rearrange
 
 MAD_TO_SIGMA = 1.0 / 0.6745  # median |N(0, 1)| = 0.6745
+NOISE_UNIT = 50.0  # a denoiser's noise-level map holds sigma / NOISE_UNIT: about 0..1 over the trained range
 
 
 def diagonal_band(x: torch.Tensor) -> torch.Tensor:
@@ -38,3 +40,18 @@ def estimate_noise_level(frames: torch.Tensor) -> torch.Tensor:
     hh = diagonal_band(frames.float() * 255.0)
     mad = hh.abs().flatten(2).median(dim=-1).values  # (N, C)
     return (mad * MAD_TO_SIGMA).mean(dim=1)
+
+
+def unshuffled_input(frame: torch.Tensor, noise_map: bool, noise_level=None) -> torch.Tensor:
+    """(N, 3, H, W) -> (N, 12, ceil(H/2), ceil(W/2)): pixel-unshuffled by 2 (an odd last row or column
+    replicated), plus the noise-level map channel (sigma / NOISE_UNIT) when `noise_map`.  `noise_level`: a
+    number or (N,) tensor in 8-bit units; None estimates it from `frame` itself (give it explicitly when
+    `frame` is a tile, so that every tile gets its whole frame's)."""
+    h, w = frame.shape[-2:]
+    x = F.pixel_unshuffle(F.pad(frame, (0, w % 2, 0, h % 2), mode="replicate"), 2)
+    if not noise_map:
+        return x
+    if noise_level is None:
+        noise_level = estimate_noise_level(frame)
+    level = torch.as_tensor(noise_level, dtype=x.dtype, device=x.device).reshape(-1, 1, 1, 1)
+    return torch.cat([x, (level / NOISE_UNIT).expand(x.shape[0], 1, *x.shape[-2:])], dim=1)

@@ -25,10 +25,10 @@ from einops import rearrange
 from torch import nn
 
 from .blocks import ResidualBlock, conv3x3
-from .noise_level import estimate_noise_level
+from .noise_level import estimate_noise_level, unshuffled_input
 from .pretrained import PretrainedModel
-from .restore_window import NOISE_UNIT
-from .spynet import SpyNet, flow_warp
+from .recurrence import propagate, run_clip
+from .spynet import SpyNet
 
 
 class RecurrentFlowRestore(PretrainedModel):
@@ -69,12 +69,9 @@ class RecurrentFlowRestore(PretrainedModel):
 
     def encode(self, frame: torch.Tensor, noise_level=None) -> torch.Tensor:
         """(N, 3, H, W) -> (N, C, ceil(H/2), ceil(W/2)); `noise_level` as `SlidingWindowRestore.encode`."""
-        x = F.pixel_unshuffle(self._even(frame), 2)
-        if self.noise_map:
-            if noise_level is None:
-                noise_level = self.estimate_noise_level(frame)
-            level = torch.as_tensor(noise_level, dtype=x.dtype, device=x.device).reshape(-1, 1, 1, 1)
-            x = torch.cat([x, (level / NOISE_UNIT).expand(x.shape[0], 1, *x.shape[-2:])], dim=1)
+        if self.noise_map and noise_level is None:
+            noise_level = self.estimate_noise_level(frame)
+        x = unshuffled_input(frame, self.noise_map, noise_level)
         return self.encoder(x)
 
     def flow(self, frame: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
@@ -89,12 +86,7 @@ class RecurrentFlowRestore(PretrainedModel):
              prev: torch.Tensor | None, hidden: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """One frame from its features, those of the next frame, and the previous frame and hidden state
         (None at a scene's first frame) -> (output, new hidden state)."""
-        if hidden is None:
-            carried = feat
-        else:
-            carried = flow_warp(hidden, self.flow(frame, prev).to(hidden.dtype))
-        x = self.fuse(torch.cat([carried, feat, feat_ahead], dim=1))
-        hidden = self.body(x) + x
+        hidden = propagate(self, frame, feat, feat_ahead, prev, hidden)
         correction = F.pixel_shuffle(self.tail(hidden), 2)[..., : frame.shape[-2], : frame.shape[-1]]
         return frame + correction, hidden
 
@@ -106,9 +98,4 @@ class RecurrentFlowRestore(PretrainedModel):
             noise_level = level.expand(b, t).reshape(-1)
         feats = rearrange(self.encode(rearrange(x, "b t c h w -> (b t) c h w"), noise_level),
                           "(b t) c h w -> b t c h w", b=b)
-        hidden, out = None, []
-        for i in range(t):
-            j = min(i + 1, t - 1)
-            y, hidden = self.cell(x[:, i], feats[:, i], feats[:, j], x[:, i - 1] if i else None, hidden)
-            out.append(y)
-        return torch.stack(out, dim=1)
+        return run_clip(self, x, feats)

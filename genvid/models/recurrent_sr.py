@@ -26,7 +26,8 @@ from torch import nn
 
 from .blocks import ResidualBlock, conv3x3
 from .pretrained import PretrainedModel
-from .spynet import SpyNet, flow_warp
+from .recurrence import propagate, run_clip
+from .spynet import SpyNet
 
 
 class RecurrentFlowSR(PretrainedModel):
@@ -73,12 +74,7 @@ class RecurrentFlowSR(PretrainedModel):
              prev: torch.Tensor | None, hidden: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """One frame from its encoded features, those of the next frame, and the previous frame and
         hidden state (None at a scene's first frame) -> (output, new hidden state)."""
-        if hidden is None:
-            carried = feat
-        else:
-            carried = flow_warp(hidden, self.flow(frame, prev).to(hidden.dtype))
-        x = self.fuse(torch.cat([carried, feat, feat_ahead], dim=1))
-        hidden = self.body(x) + x
+        hidden = propagate(self, frame, feat, feat_ahead, prev, hidden)
         base = F.interpolate(frame, scale_factor=self.scale, mode="bilinear", align_corners=False)
         return base + self.upsample(hidden), hidden
 
@@ -91,9 +87,4 @@ class RecurrentFlowSR(PretrainedModel):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, t = x.shape[:2]
         feats = rearrange(self.encode(rearrange(x, "b t c h w -> (b t) c h w")), "(b t) c h w -> b t c h w", b=b)
-        hidden, out = None, []
-        for i in range(t):
-            j = min(i + 1, t - 1)
-            y, hidden = self.cell(x[:, i], feats[:, i], feats[:, j], x[:, i - 1] if i else None, hidden)
-            out.append(y)
-        return torch.stack(out, dim=1)
+        return run_clip(self, x, feats)

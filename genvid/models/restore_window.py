@@ -39,10 +39,8 @@ from einops import rearrange
 from torch import nn
 
 from .blocks import ResidualBlock, clamped_window, conv3x3
-from .noise_level import estimate_noise_level
+from .noise_level import NOISE_UNIT, estimate_noise_level, unshuffled_input  # noqa: F401 (NOISE_UNIT re-exported)
 from .pretrained import PretrainedModel
-
-NOISE_UNIT = 50.0  # the map holds sigma / NOISE_UNIT: about 0..1 over the trained range
 
 
 class SlidingWindowRestore(PretrainedModel):
@@ -82,13 +80,9 @@ class SlidingWindowRestore(PretrainedModel):
 
         `noise_level` (noise-map models): a number or (N,) tensor in 8-bit units; None estimates it from
         `frame` itself (give it explicitly when `frame` is a tile, so that every tile gets the frame's)."""
-        h, w = frame.shape[-2:]
-        x = F.pixel_unshuffle(F.pad(frame, (0, w % 2, 0, h % 2), mode="replicate"), 2)
-        if self.noise_map:
-            if noise_level is None:
-                noise_level = self.estimate_noise_level(frame)
-            level = torch.as_tensor(noise_level, dtype=x.dtype, device=x.device).reshape(-1, 1, 1, 1)
-            x = torch.cat([x, (level / NOISE_UNIT).expand(x.shape[0], 1, *x.shape[-2:])], dim=1)
+        if self.noise_map and noise_level is None:
+            noise_level = self.estimate_noise_level(frame)
+        x = unshuffled_input(frame, self.noise_map, noise_level)
         return self.encoder(x)
 
     def decode(self, feats: list[torch.Tensor], center: torch.Tensor) -> torch.Tensor:
