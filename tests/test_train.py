@@ -132,7 +132,7 @@ def test_scale_one_recipe_validates_by_its_task_and_exports_its_card(task, tmp_p
     assert getattr(model, "noise_map") is denoise and model.scale == 1
 
 
-@pytest.mark.parametrize("name", ["denoise", "restore"])
+@pytest.mark.parametrize("name", ["denoise", "restore", "denoise-flow", "restore-flow"])
 def test_shipped_scale_one_recipes_build(name):
     from test_data_degrade import textured_clip
 
@@ -140,10 +140,13 @@ def test_shipped_scale_one_recipes_build(name):
     from genvid.models.registry import build_model
 
     recipe, _ = load_recipe(REPO / "recipes" / f"{name}.yaml")
-    assert recipe.model.name == recipe.model.task == name and recipe.data.scale == 1
+    task = name.split("-")[0]
+    assert recipe.model.name == name and recipe.model.task == task and recipe.data.scale == 1
     assert recipe.train.threads == 1 and recipe.data.val.endswith("vimeo7/val")
     model = build_model(recipe.model.arch, recipe.model.args)
-    assert model.scale == 1 and model.noise_map is (name == "denoise") and model.window_radius == 2
+    assert model.scale == 1 and model.noise_map is (task == "denoise")
+    assert model.kind == ("recurrent" if name.endswith("-flow") else "window")
+    assert getattr(model, "window_radius", 2) == 2
     degradation = build_degradation(recipe.data.degradation, 1)
     for seed in range(4):
         out = degradation(textured_clip(t=3, h=32, w=32), np.random.default_rng(seed))
