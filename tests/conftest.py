@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,3 +222,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+def launch_two() -> list[str]:
+    """`accelerate launch` of 2 CPU processes of `python -m genvid`, on a free port: the default port 29500
+    may still be held (TIME_WAIT) by the previous test's launch, which fails the rendezvous."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+            "--num_machines", "1", "--main_process_port", str(port), "--mixed_precision", "no",
+            "--dynamo_backend", "no", "-m", "genvid"]

@@ -7,7 +7,7 @@ import sys
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, launch_two
 from genvid.enhance.batch import expand_jobs
 from genvid.errors import GenvidError
 from genvid.io.probe import probe
@@ -124,9 +124,7 @@ def test_two_processes_split_jobs_and_merge_one_report(clip_maker, tiny_model_di
                                  "jobs": [{"input": "*.mp4", "output": "out/{stem}.mkv"}]})
     report = tmp_path / "report.json"
     env = dict(os.environ, GENVID_WEIGHTS=str(tiny_model_dir), OMP_NUM_THREADS="1")
-    r = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-                        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "genvid",
-                        "batch", str(jobs), "--report", str(report), "--json-progress"],
+    r = subprocess.run([*launch_two(), "batch", str(jobs), "--report", str(report), "--json-progress"],
                        capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     rows = json.loads(report.read_text())["jobs"]

@@ -11,12 +11,10 @@ import time
 import pytest
 import yaml
 
-from conftest import REPO, make_clip
+from conftest import REPO, launch_two, make_clip
 from test_metrics_sr_protocol import make_val
 from test_train import run_genvid
 
-LAUNCH_2 = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-            "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "genvid"]
 
 
 @pytest.fixture
@@ -134,7 +132,7 @@ def test_lpips_loss_trains_with_a_backbone_file(gan_recipe, tmp_path, monkeypatc
 @pytest.mark.slow
 def test_two_process_gan_run(gan_recipe, tmp_path):
     out = tmp_path / "ddp"
-    r = run_genvid("train", gan_recipe, "--output-dir", out, "--max-steps", "2", launcher=LAUNCH_2)
+    r = run_genvid("train", gan_recipe, "--output-dir", out, "--max-steps", "2", launcher=launch_two())
     assert r.returncode == 0, r.stderr[-3000:]
     result = json.loads((out / "result.json").read_text())
     assert result["step"] == 2 and result["processes"] == 2
