@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from test_metrics_sr_protocol import make_val
+from conftest import launch_two
 from test_train import run_genvid, tiny_recipe  # noqa: F401 (a fixture)
-from test_train_gan import LAUNCH_2
 
 pytestmark = pytest.mark.slow  # a two-process training run
 
@@ -17,7 +17,7 @@ def test_two_processes_validate_their_shares(tiny_recipe, tmp_path):
     tree["data"]["val"] = str(make_val(tmp_path / "val3", clips=3, frames=3))
     tiny_recipe.write_text(yaml.safe_dump(tree))
     out = tmp_path / "ddp"
-    r = run_genvid("train", tiny_recipe, "--output-dir", out, "--max-steps", "2", launcher=LAUNCH_2)
+    r = run_genvid("train", tiny_recipe, "--output-dir", out, "--max-steps", "2", launcher=launch_two())
     assert r.returncode == 0, r.stderr[-3000:]
     assert json.loads((out / "result.json").read_text())["processes"] == 2
     validation = json.loads((out / "best.json").read_text())["validation"]

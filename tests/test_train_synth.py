@@ -5,9 +5,9 @@ import pytest
 import torch
 import yaml
 
-from conftest import make_clip
+from conftest import launch_two, make_clip
 from test_train import run_genvid
-from test_train_gan import LAUNCH_2, step_lines
+from test_train_gan import step_lines
 
 
 def synth_recipe(tmp_path, **synthesis):
@@ -73,7 +73,7 @@ def test_resumed_run_equals_the_uninterrupted_one(tmp_path):
 def test_two_processes(tmp_path):
     """Data-parallel on CPU (gloo): both critics in one DDP module, the generator in another."""
     out = tmp_path / "run"
-    r = run_genvid("train", synth_recipe(tmp_path), "--output-dir", out, "--max-steps", "2", launcher=LAUNCH_2)
+    r = run_genvid("train", synth_recipe(tmp_path), "--output-dir", out, "--max-steps", "2", launcher=launch_two())
     assert r.returncode == 0, r.stderr[-3000:]
     result = json.loads((out / "result.json").read_text())
     assert {k: result[k] for k in ("step", "processes")} == {"step": 2, "processes": 2} and result["seconds"] >= 0
