@@ -76,8 +76,8 @@ def build_stages(models: list[tuple[str, nn.Module]], device, autocast_dtype, *,
     """One streamer per model; the first finds the scene cuts, the later ones read them; every model but
     the last hands its frames on on the device.  `batch`: frames (tiles) per call, None for auto.  Each
     runs in `autocast_dtype`, or in fp32 if the model says it cannot run in it (`device.model_precision`)."""
-    windows = {name: WindowModel(net, sigma, strength, name) for name, net in models if net.kind == "window"}
     noises = {name: NoiseLevel(net, sigma, strength) for name, net in models}
+    windows = {name: WindowModel(net, name=name, noise=noises[name]) for name, net in models if net.kind == "window"}
     if (sigma is not None or strength != 1.0) and not any(n.noise_map for n in noises.values()):
         names = ", ".join(name for name, _ in models)
         raise GenvidError(f"--sigma and --strength set the noise level of a denoiser; {names} has no noise-level "

@@ -14,7 +14,8 @@ from .noise import NoiseLevel
 
 
 class WindowModel:
-    def __init__(self, model: nn.Module, sigma: float | None = None, strength: float = 1.0, name: str | None = None):
+    def __init__(self, model: nn.Module, sigma: float | None = None, strength: float = 1.0, name: str | None = None,
+                 noise: NoiseLevel | None = None):
         if check_model(model, name) != "window":
             raise GenvidError(f"model {name or type(model).__name__} is of kind {model.kind}, not a sliding window")
         self.model = model
@@ -23,7 +24,7 @@ class WindowModel:
         self.receptive_radius = model.receptive_radius
         # models with a very large receptive field (RRDBNet) name a smaller, inexact default tile overlap
         self.default_tile_overlap = default_overlap(model)
-        self.noise = NoiseLevel(model, sigma, strength)
+        self.noise = noise or NoiseLevel(model, sigma, strength)  # a chain builds it for every model once
         self.noise_map = self.noise.noise_map
 
     def noise_level(self, frame: torch.Tensor) -> torch.Tensor | None:

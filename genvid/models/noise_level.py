@@ -42,16 +42,32 @@ def estimate_noise_level(frames: torch.Tensor) -> torch.Tensor:
     return (mad * MAD_TO_SIGMA).mean(dim=1)
 
 
+def pad_to_even(frame: torch.Tensor) -> torch.Tensor:
+    """(..., H, W) -> (..., H + H % 2, W + W % 2): an odd last row or column replicated."""
+    h, w = frame.shape[-2:]
+    return F.pad(frame, (0, w % 2, 0, h % 2), mode="replicate")
+
+
 def unshuffled_input(frame: torch.Tensor, noise_map: bool, noise_level=None) -> torch.Tensor:
     """(N, 3, H, W) -> (N, 12, ceil(H/2), ceil(W/2)): pixel-unshuffled by 2 (an odd last row or column
     replicated), plus the noise-level map channel (sigma / NOISE_UNIT) when `noise_map`.  `noise_level`: a
     number or (N,) tensor in 8-bit units; None estimates it from `frame` itself (give it explicitly when
     `frame` is a tile, so that every tile gets its whole frame's)."""
-    h, w = frame.shape[-2:]
-    x = F.pixel_unshuffle(F.pad(frame, (0, w % 2, 0, h % 2), mode="replicate"), 2)
+    x = F.pixel_unshuffle(pad_to_even(frame), 2)
     if not noise_map:
         return x
     if noise_level is None:
         noise_level = estimate_noise_level(frame)
     level = torch.as_tensor(noise_level, dtype=x.dtype, device=x.device).reshape(-1, 1, 1, 1)
     return torch.cat([x, (level / NOISE_UNIT).expand(x.shape[0], 1, *x.shape[-2:])], dim=1)
+
+
+def clip_levels(noise_level, clip: torch.Tensor) -> torch.Tensor | None:
+    """A clip's noise level (None, a number, a (B,) tensor: one per clip, or (B, T): one per frame) for
+    `clip` (B, T, C, H, W) -> None or (B*T,), one per frame in (b t) order."""
+    if noise_level is None:
+        return None
+    b, t = clip.shape[:2]
+    level = torch.as_tensor(noise_level, dtype=clip.dtype, device=clip.device)
+    level = level[:, None] if level.dim() == 1 else level  # one per clip -> one per frame
+    return level.expand(b, t).reshape(-1)

@@ -25,7 +25,7 @@ from einops import rearrange
 from torch import nn
 
 from .blocks import ResidualBlock, conv3x3
-from .noise_level import estimate_noise_level, unshuffled_input
+from .noise_level import clip_levels, estimate_noise_level, pad_to_even, unshuffled_input
 from .pretrained import PretrainedModel
 from .recurrence import propagate, run_clip
 from .spynet import SpyNet
@@ -62,11 +62,6 @@ class RecurrentFlowRestore(PretrainedModel):
         """(N, 3, H, W) -> (N,) blind noise std in 8-bit units (see noise_level.py)."""
         return estimate_noise_level(frame)
 
-    @staticmethod
-    def _even(frame: torch.Tensor) -> torch.Tensor:
-        h, w = frame.shape[-2:]
-        return F.pad(frame, (0, w % 2, 0, h % 2), mode="replicate")
-
     def encode(self, frame: torch.Tensor, noise_level=None) -> torch.Tensor:
         """(N, 3, H, W) -> (N, C, ceil(H/2), ceil(W/2)); `noise_level` as `SlidingWindowRestore.encode`."""
         if self.noise_map and noise_level is None:
@@ -76,7 +71,7 @@ class RecurrentFlowRestore(PretrainedModel):
 
     def flow(self, frame: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
         """Flow from `frame` to `prev` on the half-resolution grid (N, 2, H/2, W/2), in its pixels."""
-        a, b = F.avg_pool2d(self._even(frame).float(), 2), F.avg_pool2d(self._even(prev).float(), 2)
+        a, b = F.avg_pool2d(pad_to_even(frame).float(), 2), F.avg_pool2d(pad_to_even(prev).float(), 2)
         if self.freeze_flow:
             with torch.no_grad():
                 return self.spynet(a, b)
@@ -91,11 +86,9 @@ class RecurrentFlowRestore(PretrainedModel):
         return frame + correction, hidden
 
     def forward(self, x: torch.Tensor, noise_level=None) -> torch.Tensor:
-        b, t = x.shape[:2]
-        if self.noise_map and noise_level is not None:
-            level = torch.as_tensor(noise_level, dtype=x.dtype, device=x.device)
-            level = level[:, None] if level.dim() == 1 else level
-            noise_level = level.expand(b, t).reshape(-1)
+        b = x.shape[0]
+        if self.noise_map:
+            noise_level = clip_levels(noise_level, x)
         feats = rearrange(self.encode(rearrange(x, "b t c h w -> (b t) c h w"), noise_level),
                           "(b t) c h w -> b t c h w", b=b)
         return run_clip(self, x, feats)

@@ -39,7 +39,7 @@ from einops import rearrange
 from torch import nn
 
 from .blocks import ResidualBlock, clamped_window, conv3x3
-from .noise_level import NOISE_UNIT, estimate_noise_level, unshuffled_input  # noqa: F401 (NOISE_UNIT re-exported)
+from .noise_level import NOISE_UNIT, clip_levels, estimate_noise_level, unshuffled_input  # noqa: F401 (NOISE_UNIT re-exported)
 from .pretrained import PretrainedModel
 
 
@@ -95,10 +95,8 @@ class SlidingWindowRestore(PretrainedModel):
     def forward(self, x: torch.Tensor, noise_level=None) -> torch.Tensor:
         b, t = x.shape[:2]
         frames = rearrange(x, "b t c h w -> (b t) c h w")
-        if self.noise_map and noise_level is not None:
-            level = torch.as_tensor(noise_level, dtype=x.dtype, device=x.device)
-            level = level[:, None] if level.dim() == 1 else level  # one per clip -> one per frame
-            noise_level = level.expand(b, t).reshape(-1)
+        if self.noise_map:
+            noise_level = clip_levels(noise_level, x)
         feats = rearrange(self.encode(frames, noise_level), "(b t) c h w -> b t c h w", b=b)
         out = []
         for i in range(t):
